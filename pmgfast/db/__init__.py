@@ -1,0 +1,1 @@
+"""pmgfast's PostgreSQL state: connections, the embedded server and versioned migrations."""

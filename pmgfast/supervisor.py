@@ -1,0 +1,129 @@
+"""Run the gateway's long-lived services together, in the foreground, and stop them cleanly.
+
+``pmgfast start`` builds the list of services for this configuration and hands it to
+:func:`run`: services start in order, each says where it listens, and on SIGINT/SIGTERM (Ctrl-C
+or ``pmgfast stop``) they stop in reverse order, so no process is left behind. Each capability
+joins by adding a :class:`Service` to :func:`services_for`.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from pmgfast.config import Settings
+from pmgfast.db import migrate
+from pmgfast.db.connect import Database
+from pmgfast.paths import Paths
+
+
+class Service(Protocol):
+    name: str
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+    def describe(self) -> str: ...
+
+
+@dataclass
+class DatabaseService:
+    """The database: the embedded server started (if used) and the schema brought up to date."""
+
+    database: Database
+    name: str = "database"
+
+    def start(self) -> None:
+        if self.database.embedded is not None:
+            self.database.embedded.start()
+        with self.database.connect(autocommit=True) as conn:
+            migrate.upgrade(conn)
+            self.version = migrate.current_version(conn)
+
+    def stop(self) -> None:
+        if self.database.embedded is not None:
+            self.database.embedded.stop()
+
+    def describe(self) -> str:
+        server = self.database.embedded
+        where = server.describe() if server else self.database.describe()
+        return f"PostgreSQL on {where}, dsn '{self.database.describe()}', schema version {self.version}"
+
+
+def services_for(settings: Settings, paths: Paths) -> list[Service]:
+    """The services ``pmgfast start`` runs, in start order."""
+    return [DatabaseService(Database.choose(settings, paths))]
+
+
+def pid_file(paths: Paths) -> Path:
+    return paths.run_dir / "pmgfast.pid"
+
+
+def run(services: list[Service], paths: Paths, out=sys.stdout) -> int:  # type: ignore[no-untyped-def]
+    """Start the services, wait for a stop signal, stop them; returns the exit code."""
+    stop_requested = threading.Event()
+
+    def on_signal(signum: int, frame: object) -> None:
+        stop_requested.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    started: list[Service] = []
+    pid_path = pid_file(paths)
+    try:
+        paths.run_dir.mkdir(parents=True, exist_ok=True)
+        _claim_pid_file(pid_path)
+        for service in services:
+            if stop_requested.is_set():
+                break
+            service.start()
+            started.append(service)
+            print(f"{service.name}: {service.describe()}", file=out, flush=True)
+        if not stop_requested.is_set():
+            print(f"pmgfast is running (pid {os.getpid()}); stop with Ctrl-C or 'pmgfast stop'",
+                  file=out, flush=True)
+        while not stop_requested.wait(1.0):
+            pass
+        return 0
+    finally:
+        for service in reversed(started):
+            try:
+                service.stop()
+                print(f"{service.name}: stopped", file=out, flush=True)
+            except Exception as err:  # keep stopping the others
+                print(f"{service.name}: stop failed: {err}", file=sys.stderr, flush=True)
+        if pid_path.exists() and pid_path.read_text().strip() == str(os.getpid()):
+            pid_path.unlink()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+class AlreadyRunning(RuntimeError):
+    pass
+
+
+def running_pid(pid_path: Path) -> int | None:
+    """The pid in the pid file if that process is alive, else None."""
+    try:
+        pid = int(pid_path.read_text().strip())
+    except (FileNotFoundError, ValueError):
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        return pid
+    return pid
+
+
+def _claim_pid_file(pid_path: Path) -> None:
+    other = running_pid(pid_path)
+    if other is not None and other != os.getpid():
+        raise AlreadyRunning(f"pmgfast is already running (pid {other}); stop it with 'pmgfast stop'")
+    pid_path.write_text(f"{os.getpid()}\n")

@@ -1,0 +1,1 @@
+//! pmgfast-archive: (being built)

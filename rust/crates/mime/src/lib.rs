@@ -1,0 +1,1 @@
+//! pmgfast-mime: (being built)

@@ -1,0 +1,1 @@
+//! pmgfast-patterns: (being built)

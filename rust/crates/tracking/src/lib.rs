@@ -1,0 +1,1 @@
+//! pmgfast-tracking: (being built)

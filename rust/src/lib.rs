@@ -1,0 +1,13 @@
+//! Python bindings of pmgfast's compiled hot paths.
+//!
+//! This file is a table of contents: each engine lives in its own pure-Rust crate under
+//! `rust/crates/` (no pyo3 there, so `cargo test` runs without Python), and each `py_*` module
+//! here converts between Python objects and that crate's types, releasing the GIL for the work.
+use pyo3::prelude::*;
+
+/// The compiled module `pmgfast_native._native`.
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}
