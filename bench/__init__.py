@@ -1,0 +1,1 @@
+"""pmgfast's benchmark suite: every hot path against its baseline, measured in the same run."""
