@@ -31,3 +31,21 @@ def rust_module():
     if module is None and not native.NO_EXTENSIONS:
         raise RuntimeError("pmgfast_native is not built: run 'make build'")
     return module
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """One real PostgreSQL server for the whole session (see tests/pg.py)."""
+    from tests.pg import PgServer
+
+    server = PgServer.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def pg_dsn(pg_server):
+    """A fresh, migrated database for one test; its DSN (Unix socket)."""
+    name = pg_server.create_database()
+    yield pg_server.socket_dsn(name)
+    pg_server.drop_database(name)

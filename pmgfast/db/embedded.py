@@ -51,6 +51,7 @@ class EmbeddedPostgres:
     root: Path
     port: int = DEFAULT_PORT
     tcp_address: str | None = None
+    auth_host: str = "reject"
 
     @property
     def data_dir(self) -> Path:
@@ -144,7 +145,7 @@ class EmbeddedPostgres:
         self._prepare_dirs()
         self._run([
             str(find_pg_bin("initdb")), "--pgdata", str(self.data_dir), "--username", DB_USER,
-            "--auth-local", "trust", "--auth-host", "reject", "--encoding", "UTF8",
+            "--auth-local", "trust", "--auth-host", self.auth_host, "--encoding", "UTF8",
             "--locale", "C", "--no-instructions",
         ])
         return True
