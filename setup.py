@@ -30,8 +30,7 @@ def _extensions() -> list[Extension]:
         return []
     print("* Accelerated build *", file=sys.stderr)
     modules = [
-        Extension(name, [source], extra_compile_args=["-O3"])
-        for name, source in EXTENSIONS.items()
+        Extension(name, [source], extra_compile_args=["-O3"]) for name, source in EXTENSIONS.items()
     ]
     return cythonize(
         modules,

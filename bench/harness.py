@@ -21,11 +21,11 @@ class Result:
 
     area: str
     name: str
-    unit: str                      # e.g. "msg/s", "MB/s", "us/msg"
-    value: float                   # native (or the only) figure
+    unit: str  # e.g. "msg/s", "MB/s", "us/msg"
+    value: float  # native (or the only) figure
     baseline: float | None = None  # the baseline's figure in the same unit
     baseline_name: str = ""
-    agreed: bool | None = None     # None: nothing to compare
+    agreed: bool | None = None  # None: nothing to compare
     higher_is_better: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
 

@@ -44,7 +44,9 @@ class Paths:
     config_dir: Path
 
     @classmethod
-    def resolve(cls, state_dir: str | Path | None = None, config_dir: str | Path | None = None) -> Paths:
+    def resolve(
+        cls, state_dir: str | Path | None = None, config_dir: str | Path | None = None
+    ) -> Paths:
         state = Path(state_dir) if state_dir else default_state_dir()
         config = Path(config_dir) if config_dir else default_config_dir(state)
         return cls(state_dir=state.absolute(), config_dir=config.absolute())

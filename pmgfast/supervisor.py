@@ -14,7 +14,7 @@ import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TextIO
 
 from pmgfast.config import Settings
 from pmgfast.db import migrate
@@ -38,6 +38,7 @@ class DatabaseService:
 
     database: Database
     name: str = "database"
+    version: int = 0
 
     def start(self) -> None:
         if self.database.embedded is not None:
@@ -53,7 +54,8 @@ class DatabaseService:
     def describe(self) -> str:
         server = self.database.embedded
         where = server.describe() if server else self.database.describe()
-        return f"PostgreSQL on {where}, dsn '{self.database.describe()}', schema version {self.version}"
+        dsn = self.database.describe()
+        return f"PostgreSQL on {where}, dsn '{dsn}', schema version {self.version}"
 
 
 def services_for(settings: Settings, paths: Paths) -> list[Service]:
@@ -65,7 +67,7 @@ def pid_file(paths: Paths) -> Path:
     return paths.run_dir / "pmgfast.pid"
 
 
-def run(services: list[Service], paths: Paths, out=sys.stdout) -> int:  # type: ignore[no-untyped-def]
+def run(services: list[Service], paths: Paths, out: TextIO = sys.stdout) -> int:
     """Start the services, wait for a stop signal, stop them; returns the exit code."""
     stop_requested = threading.Event()
 
@@ -85,8 +87,11 @@ def run(services: list[Service], paths: Paths, out=sys.stdout) -> int:  # type: 
             started.append(service)
             print(f"{service.name}: {service.describe()}", file=out, flush=True)
         if not stop_requested.is_set():
-            print(f"pmgfast is running (pid {os.getpid()}); stop with Ctrl-C or 'pmgfast stop'",
-                  file=out, flush=True)
+            print(
+                f"pmgfast is running (pid {os.getpid()}); stop with Ctrl-C or 'pmgfast stop'",
+                file=out,
+                flush=True,
+            )
         while not stop_requested.wait(1.0):
             pass
         return 0
@@ -125,5 +130,7 @@ def running_pid(pid_path: Path) -> int | None:
 def _claim_pid_file(pid_path: Path) -> None:
     other = running_pid(pid_path)
     if other is not None and other != os.getpid():
-        raise AlreadyRunning(f"pmgfast is already running (pid {other}); stop it with 'pmgfast stop'")
+        raise AlreadyRunning(
+            f"pmgfast is already running (pid {other}); stop it with 'pmgfast stop'"
+        )
     pid_path.write_text(f"{os.getpid()}\n")

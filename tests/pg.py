@@ -43,8 +43,9 @@ class PgServer:
     def start(cls) -> PgServer:
         root = Path(tempfile.mkdtemp(prefix="pmgfast-test-"))
         os.chmod(root, 0o755)
-        server = EmbeddedPostgres(root / "pg", port=free_port(), tcp_address="127.0.0.1",
-                                  auth_host="scram-sha-256")
+        server = EmbeddedPostgres(
+            root / "pg", port=free_port(), tcp_address="127.0.0.1", auth_host="scram-sha-256"
+        )
         server.start()
         with psycopg.connect(server.dsn, autocommit=True) as conn:
             conn.execute(f"ALTER USER {DB_USER} PASSWORD '{TEST_PASSWORD}'")
@@ -55,11 +56,15 @@ class PgServer:
         shutil.rmtree(self.root, ignore_errors=True)
 
     def socket_dsn(self, dbname: str) -> str:
-        return f"host={self.server.socket_dir} port={self.server.port} dbname={dbname} user={DB_USER}"
+        return (
+            f"host={self.server.socket_dir} port={self.server.port} dbname={dbname} user={DB_USER}"
+        )
 
     def tcp_dsn(self, dbname: str) -> str:
-        return (f"postgresql://{DB_USER}:{TEST_PASSWORD}@127.0.0.1:{self.server.port}/{dbname}"
-                "?connect_timeout=5")
+        return (
+            f"postgresql://{DB_USER}:{TEST_PASSWORD}@127.0.0.1:{self.server.port}/{dbname}"
+            "?connect_timeout=5"
+        )
 
     def create_database(self, migrated: bool = True) -> str:
         """A new database (schema migrated unless asked otherwise); returns its name."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from pmgfast import __version__
 from pmgfast.cli import config, db, start, stop
@@ -25,13 +26,20 @@ PLAIN_ERRORS = (ConfigError, DatabaseUnavailable, EmbeddedError, AlreadyRunning)
 
 def build_parser(prog: str = "pmgfast") -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog=prog, description="pmgfast: a fast mail gateway for Postfix.",
+        prog=prog,
+        description="pmgfast: a fast mail gateway for Postfix.",
     )
     parser.add_argument("--version", action="version", version=f"pmgfast {__version__}")
-    parser.add_argument("--state-dir", help="state directory (default: /var/lib/pmgfast as root, "
-                        "else ~/.local/state/pmgfast; env PMGFAST_STATE_DIR)")
-    parser.add_argument("--config-dir", help="config directory (default: /etc/pmgfast if it "
-                        "exists, else <state dir>/etc; env PMGFAST_CONFIG_DIR)")
+    parser.add_argument(
+        "--state-dir",
+        help="state directory (default: /var/lib/pmgfast as root, "
+        "else ~/.local/state/pmgfast; env PMGFAST_STATE_DIR)",
+    )
+    parser.add_argument(
+        "--config-dir",
+        help="config directory (default: /etc/pmgfast if it "
+        "exists, else <state dir>/etc; env PMGFAST_CONFIG_DIR)",
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in SUBCOMMANDS:
         module.register(subparsers)
@@ -51,7 +59,7 @@ def main(argv: Sequence[str] | None = None, prog: str = "pmgfast") -> int:
 
 
 def _alias(subcommand: str) -> int:
-    return main([subcommand, *sys.argv[1:]], prog=f"pmgfast {subcommand}")
+    return main([subcommand, *sys.argv[1:]], prog=Path(sys.argv[0]).name)
 
 
 def pmgconfig() -> int:

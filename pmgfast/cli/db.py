@@ -9,14 +9,17 @@ from pmgfast.db import migrate
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("db", help="create, upgrade, inspect and reset the database",
-                                   description=__doc__)
+    parser = subparsers.add_parser(
+        "db", help="create, upgrade, inspect and reset the database", description=__doc__
+    )
     sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-    sub.add_parser("init", help="create the database (embedded: initdb) and its schema").set_defaults(
-        func=cmd_init)
+    sub.add_parser(
+        "init", help="create the database (embedded: initdb) and its schema"
+    ).set_defaults(func=cmd_init)
     sub.add_parser("upgrade", help="apply pending schema migrations").set_defaults(func=cmd_upgrade)
     sub.add_parser("status", help="show the server and the schema version").set_defaults(
-        func=cmd_status)
+        func=cmd_status
+    )
     reset = sub.add_parser("reset", help="delete every table and recreate the schema")
     reset.add_argument("--yes", action="store_true", help="confirm: all data is deleted")
     reset.set_defaults(func=cmd_reset)
@@ -39,8 +42,10 @@ def _upgrade(database: common.Database) -> int:
         version = migrate.current_version(conn)
     for migration in applied:
         print(f"applied migration {migration.version:04d} {migration.name}")
-    print(f"schema version {version} ({'upgraded' if applied else 'up to date'}) on "
-          f"{database.describe()}")
+    print(
+        f"schema version {version} ({'upgraded' if applied else 'up to date'}) on "
+        f"{database.describe()}"
+    )
     return 0
 
 
@@ -49,8 +54,11 @@ def cmd_status(args: argparse.Namespace) -> int:
     print(f"database: {database.describe()}")
     if database.embedded is not None:
         server = database.embedded
-        state = "running" if server.is_running() else (
-            "stopped" if server.is_initialised() else "not initialised")
+        state = (
+            "running"
+            if server.is_running()
+            else ("stopped" if server.is_initialised() else "not initialised")
+        )
         print(f"embedded server: {state}, data in {server.data_dir}")
         if not server.is_initialised():
             print("schema version: none (run 'pmgfast db init')")
@@ -59,9 +67,14 @@ def cmd_status(args: argparse.Namespace) -> int:
         status = migrate.status(conn)
         server_version = conn.info.server_version
     print(f"server version: {server_version // 10000}.{server_version % 10000}")
-    print(f"schema version: {status.current} of {status.latest}"
-          + ("" if status.up_to_date else
-             f" ({len(status.pending)} pending: run 'pmgfast db upgrade')"))
+    print(
+        f"schema version: {status.current} of {status.latest}"
+        + (
+            ""
+            if status.up_to_date
+            else f" ({len(status.pending)} pending: run 'pmgfast db upgrade')"
+        )
+    )
     return 0 if status.up_to_date else 1
 
 

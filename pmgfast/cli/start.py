@@ -14,8 +14,9 @@ from pmgfast.cli import common
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("start", help="run the gateway in the foreground",
-                                   description=__doc__)
+    parser = subparsers.add_parser(
+        "start", help="run the gateway in the foreground", description=__doc__
+    )
     parser.set_defaults(func=cmd_start)
 
 

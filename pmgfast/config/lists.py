@@ -4,7 +4,7 @@
 |---|---|---|
 | ``domains`` | ``example.com  # comment`` | relay domains |
 | ``mynetworks`` | ``192.0.2.0/24  # comment`` | trusted networks |
-| ``transport`` | ``example.com  smtp:[mx.example.com]:25  # comment`` | per domain/address next hop |
+| ``transport`` | ``example.com  smtp:[mx.example.com]:25`` | next hop per domain or address |
 | ``tls_policy`` | ``example.com  encrypt  # comment`` | per destination TLS policy |
 | ``tls_inbound_domains`` | ``example.com`` | sender domains that must use TLS inbound |
 | ``dkim/domains`` | ``example.com  # comment`` | domains whose outgoing mail is DKIM signed |
@@ -115,14 +115,24 @@ def _transport(fields: list[str]) -> TransportEntry:
         target = check_domain(target.lstrip("."))
     match = _NEXT_HOP.fullmatch(hop)
     if match is None:
-        raise ValueError(f"{hop!r} is not a next hop (expected smtp:HOST:PORT, smtp:[HOST]:PORT "
-                         "or lmtp:HOST:PORT)")
-    protocol, bracketed, plain, port = match.group(1), match.group(3), match.group(4), match.group(5)
+        raise ValueError(
+            f"{hop!r} is not a next hop (expected smtp:HOST:PORT, smtp:[HOST]:PORT "
+            "or lmtp:HOST:PORT)"
+        )
+    protocol, bracketed, plain, port = (
+        match.group(1),
+        match.group(3),
+        match.group(4),
+        match.group(5),
+    )
     port_number = int(port) if port else 25
     if not 1 <= port_number <= 65535:
         raise ValueError(f"port {port_number} is out of range (allowed: 1 - 65535)")
     return TransportEntry(
-        target=target, host=bracketed or plain, protocol=protocol, port=port_number,
+        target=target,
+        host=bracketed or plain,
+        protocol=protocol,
+        port=port_number,
         use_mx=protocol == "smtp" and bracketed is None,
     )
 
@@ -166,8 +176,12 @@ class ListFile(Generic[E]):
                 raise ConfigError(path, number, self.name, str(err)) from None
             ident = self.key(entry)
             if ident in seen:
-                raise ConfigError(path, number, self.name,
-                                  f"{ident!r} is listed twice (first on line {seen[ident]})")
+                raise ConfigError(
+                    path,
+                    number,
+                    self.name,
+                    f"{ident!r} is listed twice (first on line {seen[ident]})",
+                )
             seen[ident] = number
             entries.append(_with_comment(entry, comment.strip()))
         return entries
@@ -206,6 +220,11 @@ TLS_POLICY = ListFile("tls_policy", _tls_policy, lambda e: e.destination)
 TLS_INBOUND_DOMAINS = ListFile("tls_inbound_domains", _domain, lambda e: e.domain)
 DKIM_DOMAINS = ListFile("dkim/domains", _domain, lambda e: e.domain)
 
-LIST_FILES: tuple[ListFile, ...] = (  # type: ignore[type-arg]
-    DOMAINS, MYNETWORKS, TRANSPORT, TLS_POLICY, TLS_INBOUND_DOMAINS, DKIM_DOMAINS,
+LIST_FILES: tuple[ListFile, ...] = (
+    DOMAINS,
+    MYNETWORKS,
+    TRANSPORT,
+    TLS_POLICY,
+    TLS_INBOUND_DOMAINS,
+    DKIM_DOMAINS,
 )

@@ -3,11 +3,11 @@
 The format is PMG's::
 
     section: mail
-    	maxsize 10485760
-    	relay mail.example.com
+        maxsize 10485760
+        relay mail.example.com
 
     section: spam
-    	use_bayes 1
+        use_bayes 1
 
 A ``section: NAME`` line opens a section; each following indented ``key value`` line sets one
 key; ``#`` starts a comment line. Every key is checked against :mod:`pmgfast.config.schema`, and
@@ -23,7 +23,7 @@ import os
 import re
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -109,14 +109,18 @@ def _declared(path: Path | str, line: int | None, section: str, name: str) -> Ke
         raise ConfigError(path, line, f"{section}.{name}", err.args[0]) from None
 
 
-def _check_together(path: Path | str, values: dict[str, dict[str, Value]], lines: dict[str, int]) -> None:
+def _check_together(
+    path: Path | str, values: dict[str, dict[str, Value]], lines: dict[str, int]
+) -> None:
     """Rules that involve more than one key."""
     mail = values.get("mail", {})
     ext_port = mail.get("ext_port", lookup("mail", "ext_port").default)
     int_port = mail.get("int_port", lookup("mail", "int_port").default)
     if ext_port == int_port:
         raise ConfigError(
-            path, lines.get("mail.int_port") or lines.get("mail.ext_port"), "mail.ext_port",
+            path,
+            lines.get("mail.int_port") or lines.get("mail.ext_port"),
+            "mail.ext_port",
             f"ext_port and int_port must differ (both are {ext_port})",
         )
 
@@ -133,7 +137,9 @@ def parse(text: str, path: Path | str = "pmg.conf") -> PmgConf:
             section = header.group(1)
             if section not in SECTIONS:
                 raise ConfigError(
-                    path, number, None,
+                    path,
+                    number,
+                    None,
                     f"unknown section {section!r} (sections: {', '.join(SECTIONS)})",
                 )
             if section in conf.values:
@@ -143,7 +149,9 @@ def parse(text: str, path: Path | str = "pmg.conf") -> PmgConf:
         match = _KEY_LINE.fullmatch(line)
         if match is None:
             raise ConfigError(
-                path, number, None,
+                path,
+                number,
+                None,
                 f"cannot read this line: {line.strip()!r} (expected 'section: NAME' or an "
                 "indented 'key value')",
             )
@@ -169,7 +177,9 @@ def load(path: Path) -> PmgConf:
     except FileNotFoundError:
         return PmgConf(path=path)
     except UnicodeDecodeError as err:
-        raise ConfigError(path, None, None, f"not valid UTF-8 ({err.reason} at byte {err.start})") from None
+        raise ConfigError(
+            path, None, None, f"not valid UTF-8 ({err.reason} at byte {err.start})"
+        ) from None
     return parse(text, path)
 
 
@@ -183,7 +193,7 @@ def locked(path: Path) -> Iterator[None]:
 
 
 def atomic_write(path: Path, text: str, mode: int = 0o644) -> None:
-    """Replace ``path`` with ``text`` all at once: readers see the old or the new file, never half."""
+    """Replace ``path`` with ``text`` at once: readers see the old or the new file, never half."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -194,7 +204,7 @@ def atomic_write(path: Path, text: str, mode: int = 0o644) -> None:
         os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
-        with _suppress_missing():
+        with suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
     dir_fd = os.open(path.parent, os.O_RDONLY)
@@ -202,11 +212,3 @@ def atomic_write(path: Path, text: str, mode: int = 0o644) -> None:
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
-
-
-@contextmanager
-def _suppress_missing() -> Iterator[None]:
-    try:
-        yield
-    except FileNotFoundError:
-        pass

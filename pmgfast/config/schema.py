@@ -70,7 +70,9 @@ class Key:
             try:
                 number = int(text, 10)
             except ValueError:
-                raise ValueError(f"{text!r} is not an integer (allowed: {self.allowed()})") from None
+                raise ValueError(
+                    f"{text!r} is not an integer (allowed: {self.allowed()})"
+                ) from None
             if (self.minimum is not None and number < self.minimum) or (
                 self.maximum is not None and number > self.maximum
             ):
@@ -100,17 +102,25 @@ def _boolean(section: str, name: str, default: bool, help: str, **kw: object) ->
 
 
 def _integer(
-    section: str, name: str, default: int | None, help: str, minimum: int | None = None,
+    section: str,
+    name: str,
+    default: int | None,
+    help: str,
+    minimum: int | None = None,
     maximum: int | None = None,
 ) -> Key:
     return Key(section, name, Kind.INTEGER, default, help, minimum=minimum, maximum=maximum)
 
 
-def _choice(section: str, name: str, default: str | None, choices: tuple[str, ...], help: str) -> Key:
+def _choice(
+    section: str, name: str, default: str | None, choices: tuple[str, ...], help: str
+) -> Key:
     return Key(section, name, Kind.CHOICE, default, help, choices=choices)
 
 
-def _string(section: str, name: str, default: str | None, help: str, pattern: str | None = None) -> Key:
+def _string(
+    section: str, name: str, default: str | None, help: str, pattern: str | None = None
+) -> Key:
     return Key(section, name, Kind.STRING, default, help, pattern=pattern)
 
 
@@ -118,97 +128,268 @@ PORT = {"minimum": 1, "maximum": 65535}
 
 KEYS: tuple[Key, ...] = (
     # --- admin (admin guide 4.5.2, 4.7.10; pmg-behaviour 1.3, 2.6) -------------------------
-    _boolean("admin", "advfilter", False, "Enable advanced filters for statistic: receiver statistics "
-             "are limited to active receivers (which also sent mail in the 90 days before)."),
+    _boolean(
+        "admin",
+        "advfilter",
+        False,
+        "Enable advanced filters for statistic: receiver statistics "
+        "are limited to active receivers (which also sent mail in the 90 days before).",
+    ),
     _boolean("admin", "avast", False, "Use the Avast virus scanner (/usr/bin/scan)."),
     _boolean("admin", "clamav", True, "Use the ClamAV virus scanner."),
     _boolean("admin", "custom_check", False, "Run the custom check script (admin guide 4.11)."),
-    _string("admin", "custom_check_path", "/usr/local/bin/pmg-custom-check",
-            "Absolute path of the custom check script.", pattern=r"/([^/\0]+/)+[^/\0]+"),
+    _string(
+        "admin",
+        "custom_check_path",
+        "/usr/local/bin/pmg-custom-check",
+        "Absolute path of the custom check script.",
+        pattern=r"/([^/\0]+/)+[^/\0]+",
+    ),
     _boolean("admin", "dailyreport", True, "Send daily reports."),
     _boolean("admin", "demo", False, "Demo mode: do not start the SMTP filter."),
-    _choice("admin", "dkim-use-domain", "envelope", ("envelope", "header"),
-            "Sign with the domain of the envelope sender or of the From header."),
-    _string("admin", "dkim_selector", None, "Default DKIM selector.",
-            pattern=r"[a-zA-Z0-9][a-zA-Z0-9._-]*"),
+    _choice(
+        "admin",
+        "dkim-use-domain",
+        "envelope",
+        ("envelope", "header"),
+        "Sign with the domain of the envelope sender or of the From header.",
+    ),
+    _string(
+        "admin",
+        "dkim_selector",
+        None,
+        "Default DKIM selector.",
+        pattern=r"[a-zA-Z0-9][a-zA-Z0-9._-]*",
+    ),
     _boolean("admin", "dkim_sign", False, "DKIM sign outbound mail with the configured selector."),
-    _boolean("admin", "dkim_sign_all_mail", False,
-             "DKIM sign all outgoing mail irrespective of the envelope sender domain."),
-    _string("admin", "email", "admin@domain.tld", "Administrator e-mail address.",
-            pattern=r"[^\s@]+@[^\s@]+"),
-    _string("admin", "admin-mail-from", "Proxmox Mail Gateway <postmaster>",
-            "From header of mail the gateway generates (notifications, NDRs, reports)."),
-    _string("admin", "http_proxy", None, "External HTTP proxy for downloads "
-            "(http://user:password@host:port/).", pattern=r"http://.*"),
+    _boolean(
+        "admin",
+        "dkim_sign_all_mail",
+        False,
+        "DKIM sign all outgoing mail irrespective of the envelope sender domain.",
+    ),
+    _string(
+        "admin",
+        "email",
+        "admin@domain.tld",
+        "Administrator e-mail address.",
+        pattern=r"[^\s@]+@[^\s@]+",
+    ),
+    _string(
+        "admin",
+        "admin-mail-from",
+        "Proxmox Mail Gateway <postmaster>",
+        "From header of mail the gateway generates (notifications, NDRs, reports).",
+    ),
+    _string(
+        "admin",
+        "http_proxy",
+        None,
+        "External HTTP proxy for downloads (http://user:password@host:port/).",
+        pattern=r"http://.*",
+    ),
     _integer("admin", "statlifetime", 7, "User statistics lifetime (days).", minimum=1),
     # --- mail (admin guide 4.7; pmg-behaviour 1.1, 1.3) -----------------------------------
-    _boolean("mail", "accept-broken-mime", False, "Accept mail whose MIME structure cannot be "
-             "parsed cleanly, marking it with X-Proxmox-Broken-Message."),
+    _boolean(
+        "mail",
+        "accept-broken-mime",
+        False,
+        "Accept mail whose MIME structure cannot be "
+        "parsed cleanly, marking it with X-Proxmox-Broken-Message.",
+    ),
     _string("mail", "banner", "ESMTP Proxmox", "ESMTP banner."),
-    _boolean("mail", "before_queue_filtering", False, "Filter before queue (in the SMTP dialogue)."),
-    _integer("mail", "conn_count_limit", 50, "Simultaneous connections one client may make "
-             "(0 disables the limit).", minimum=0),
-    _integer("mail", "conn_rate_limit", 0, "Connection attempts one client may make per minute "
-             "(0 disables the limit).", minimum=0),
-    _string("mail", "dnsbl_sites", None, "DNS white/blocklist domains (postscreen_dnsbl_sites), "
-            "comma separated, with optional =filter and *weight."),
-    _integer("mail", "dnsbl_threshold", 1, "Combined DNSBL score at which a client is blocked "
-             "(postscreen_dnsbl_threshold).", minimum=0),
-    _integer("mail", "dwarning", 4, "SMTP delay warning time in hours (delay_warning_time).", minimum=0),
-    _integer("mail", "ext_port", 25, "SMTP port for incoming (untrusted) mail; must differ from "
-             "int_port.", **PORT),
-    _integer("mail", "filter-timeout", 600, "Timeout for processing one mail, in seconds "
-             "(smtpd_proxy_timeout, lmtp_data_done_timeout).", minimum=2, maximum=86400),
+    _boolean(
+        "mail", "before_queue_filtering", False, "Filter before queue (in the SMTP dialogue)."
+    ),
+    _integer(
+        "mail",
+        "conn_count_limit",
+        50,
+        "Simultaneous connections one client may make (0 disables the limit).",
+        minimum=0,
+    ),
+    _integer(
+        "mail",
+        "conn_rate_limit",
+        0,
+        "Connection attempts one client may make per minute (0 disables the limit).",
+        minimum=0,
+    ),
+    _string(
+        "mail",
+        "dnsbl_sites",
+        None,
+        "DNS white/blocklist domains (postscreen_dnsbl_sites), "
+        "comma separated, with optional =filter and *weight.",
+    ),
+    _integer(
+        "mail",
+        "dnsbl_threshold",
+        1,
+        "Combined DNSBL score at which a client is blocked (postscreen_dnsbl_threshold).",
+        minimum=0,
+    ),
+    _integer(
+        "mail", "dwarning", 4, "SMTP delay warning time in hours (delay_warning_time).", minimum=0
+    ),
+    _integer(
+        "mail",
+        "ext_port",
+        25,
+        "SMTP port for incoming (untrusted) mail; must differ from int_port.",
+        **PORT,
+    ),
+    _integer(
+        "mail",
+        "filter-timeout",
+        600,
+        "Timeout for processing one mail, in seconds "
+        "(smtpd_proxy_timeout, lmtp_data_done_timeout).",
+        minimum=2,
+        maximum=86400,
+    ),
     _boolean("mail", "greylist", True, "Use greylisting for IPv4."),
     _boolean("mail", "greylist6", False, "Use greylisting for IPv6."),
-    _integer("mail", "greylistmask4", 24, "Netmask applied to IPv4 hosts for greylisting.",
-             minimum=0, maximum=32),
-    _integer("mail", "greylistmask6", 64, "Netmask applied to IPv6 hosts for greylisting.",
-             minimum=0, maximum=128),
+    _integer(
+        "mail",
+        "greylistmask4",
+        24,
+        "Netmask applied to IPv4 hosts for greylisting.",
+        minimum=0,
+        maximum=32,
+    ),
+    _integer(
+        "mail",
+        "greylistmask6",
+        64,
+        "Netmask applied to IPv6 hosts for greylisting.",
+        minimum=0,
+        maximum=128,
+    ),
     _boolean("mail", "helotests", False, "Use SMTP HELO tests (smtpd_helo_restrictions)."),
     _boolean("mail", "hide_received", False, "Hide Received headers in outgoing mail."),
     _integer("mail", "int_port", 26, "SMTP port for outgoing (trusted) mail.", **PORT),
-    _boolean("mail", "log-headers", False, "Log envelope sender, recipients, From, To and Subject "
-             "of every mail (a 'mail-headers' line)."),
-    _integer("mail", "max_filters", None, "Maximum number of filter processes (default: from the "
-             "memory size, as PMG computes it).", minimum=1, maximum=40),
-    _integer("mail", "max_policy", 5, "Maximum number of policy service processes.",
-             minimum=2, maximum=10),
-    _integer("mail", "max_smtpd_in", 100, "Maximum number of SMTP daemon processes (in).",
-             minimum=3, maximum=100),
-    _integer("mail", "max_smtpd_out", 100, "Maximum number of SMTP daemon processes (out).",
-             minimum=3, maximum=100),
-    _integer("mail", "maxsize", 10485760, "Maximum mail size in bytes; larger mail is rejected "
-             "(message_size_limit).", minimum=1024),
-    _integer("mail", "message_rate_limit", 0, "Message delivery requests one client may make per "
-             "minute (0 disables the limit).", minimum=0),
+    _boolean(
+        "mail",
+        "log-headers",
+        False,
+        "Log envelope sender, recipients, From, To and Subject "
+        "of every mail (a 'mail-headers' line).",
+    ),
+    _integer(
+        "mail",
+        "max_filters",
+        None,
+        "Maximum number of filter processes (default: from the memory size, as PMG computes it).",
+        minimum=1,
+        maximum=40,
+    ),
+    _integer(
+        "mail",
+        "max_policy",
+        5,
+        "Maximum number of policy service processes.",
+        minimum=2,
+        maximum=10,
+    ),
+    _integer(
+        "mail",
+        "max_smtpd_in",
+        100,
+        "Maximum number of SMTP daemon processes (in).",
+        minimum=3,
+        maximum=100,
+    ),
+    _integer(
+        "mail",
+        "max_smtpd_out",
+        100,
+        "Maximum number of SMTP daemon processes (out).",
+        minimum=3,
+        maximum=100,
+    ),
+    _integer(
+        "mail",
+        "maxsize",
+        10485760,
+        "Maximum mail size in bytes; larger mail is rejected (message_size_limit).",
+        minimum=1024,
+    ),
+    _integer(
+        "mail",
+        "message_rate_limit",
+        0,
+        "Message delivery requests one client may make per minute (0 disables the limit).",
+        minimum=0,
+    ),
     _boolean("mail", "ndr_on_block", False, "Send an NDR when mail is blocked."),
-    _boolean("mail", "rejectunknown", False, "Reject unknown clients (reject_unknown_client_hostname)."),
-    _boolean("mail", "rejectunknownsender", False,
-             "Reject unknown senders (reject_unknown_sender_domain)."),
+    _boolean(
+        "mail", "rejectunknown", False, "Reject unknown clients (reject_unknown_client_hostname)."
+    ),
+    _boolean(
+        "mail",
+        "rejectunknownsender",
+        False,
+        "Reject unknown senders (reject_unknown_sender_domain).",
+    ),
     _string("mail", "relay", None, "Default mail delivery transport for incoming mail (host)."),
     _boolean("mail", "relaynomx", False, "Disable MX lookups for the default relay (SMTP only)."),
     _integer("mail", "relayport", 25, "SMTP/LMTP port of the relay host.", **PORT),
-    _choice("mail", "relayprotocol", "smtp", ("lmtp", "smtp"), "Transport protocol of the relay host."),
-    _string("mail", "smarthost", None, "Deliver all outgoing mail to this smarthost (default_transport)."),
+    _choice(
+        "mail", "relayprotocol", "smtp", ("lmtp", "smtp"), "Transport protocol of the relay host."
+    ),
+    _string(
+        "mail",
+        "smarthost",
+        None,
+        "Deliver all outgoing mail to this smarthost (default_transport).",
+    ),
     _integer("mail", "smarthostport", 25, "SMTP port of the smarthost.", **PORT),
     _boolean("mail", "smtputf8", True, "Enable SMTPUTF8 in Postfix and for generated mail."),
     _boolean("mail", "spf", True, "Use the Sender Policy Framework."),
     _boolean("mail", "tls", False, "Enable TLS."),
     _boolean("mail", "tlsheader", False, "Add TLS information to the Received header."),
     _boolean("mail", "tlslog", False, "Enable TLS logging."),
-    _choice("mail", "verifyreceivers", None, ("450", "550"), "Enable receiver verification; the "
-            "value is the reply code for unverified recipients."),
+    _choice(
+        "mail",
+        "verifyreceivers",
+        None,
+        ("450", "550"),
+        "Enable receiver verification; the value is the reply code for unverified recipients.",
+    ),
     # --- spam (admin guide 4.8.1) ----------------------------------------------------------
-    _integer("spam", "bounce_score", 0, "Additional score for bounce mails.", minimum=0, maximum=1000),
-    _integer("spam", "clamav_heuristic_score", 3, "Score for ClamAV heuristics (encrypted "
-             "archives, phishing URLs, ...).", minimum=0, maximum=1000),
-    _boolean("spam", "extract_text", False, "Extract text from attachments (doc, pdf, rtf, images) "
-             "and scan it for spam."),
-    _string("spam", "languages", "all", "Languages considered OK for incoming mail ('all', or "
-            "two-letter codes separated by spaces).", pattern=r"all|([a-z][a-z])+( ([a-z][a-z])+)*"),
-    _integer("spam", "maxspamsize", 262144, "Maximum size of mail scanned for spam, in bytes.",
-             minimum=64),
+    _integer(
+        "spam", "bounce_score", 0, "Additional score for bounce mails.", minimum=0, maximum=1000
+    ),
+    _integer(
+        "spam",
+        "clamav_heuristic_score",
+        3,
+        "Score for ClamAV heuristics (encrypted archives, phishing URLs, ...).",
+        minimum=0,
+        maximum=1000,
+    ),
+    _boolean(
+        "spam",
+        "extract_text",
+        False,
+        "Extract text from attachments (doc, pdf, rtf, images) and scan it for spam.",
+    ),
+    _string(
+        "spam",
+        "languages",
+        "all",
+        "Languages considered OK for incoming mail ('all', or "
+        "two-letter codes separated by spaces).",
+        pattern=r"all|([a-z][a-z])+( ([a-z][a-z])+)*",
+    ),
+    _integer(
+        "spam",
+        "maxspamsize",
+        262144,
+        "Maximum size of mail scanned for spam, in bytes.",
+        minimum=64,
+    ),
     _boolean("spam", "rbl_checks", True, "Enable real-time blocklist (RBL) checks."),
     _boolean("spam", "use_awl", False, "Use the auto-welcomelist."),
     _boolean("spam", "use_bayes", False, "Use the Bayesian classifier."),
@@ -216,41 +397,92 @@ KEYS: tuple[Key, ...] = (
     _string("spam", "wl_bounce_relays", None, "Welcomelisted legitimate bounce relays."),
     # --- spamquar (admin guide 4.8.2) ------------------------------------------------------
     _boolean("spamquar", "allowhrefs", True, "Allow viewing hyperlinks."),
-    _choice("spamquar", "authmode", "ticket", ("ldap", "ldapticket", "ticket"),
-            "Authentication mode of the quarantine interface."),
+    _choice(
+        "spamquar",
+        "authmode",
+        "ticket",
+        ("ldap", "ldapticket", "ticket"),
+        "Authentication mode of the quarantine interface.",
+    ),
     _string("spamquar", "hostname", None, "Quarantine host (for links in spam reports)."),
     _integer("spamquar", "lifetime", 7, "Quarantine lifetime (days).", minimum=1),
     _string("spamquar", "mailfrom", None, "From header of daily spam report mails."),
     _integer("spamquar", "port", 8006, "Quarantine port (for links in spam reports).", **PORT),
-    _choice("spamquar", "protocol", "https", ("http", "https"), "Quarantine web interface protocol."),
-    _boolean("spamquar", "quarantinelink", False, "Enable user self-service quarantine links "
-             "(accessible without authentication)."),
-    _choice("spamquar", "reportstyle", "verbose", ("custom", "none", "short", "verbose"),
-            "Spam report style."),
+    _choice(
+        "spamquar", "protocol", "https", ("http", "https"), "Quarantine web interface protocol."
+    ),
+    _boolean(
+        "spamquar",
+        "quarantinelink",
+        False,
+        "Enable user self-service quarantine links (accessible without authentication).",
+    ),
+    _choice(
+        "spamquar",
+        "reportstyle",
+        "verbose",
+        ("custom", "none", "short", "verbose"),
+        "Spam report style.",
+    ),
     _boolean("spamquar", "viewimages", True, "Allow viewing images."),
     # --- clamav (admin guide 4.9.1) --------------------------------------------------------
-    _boolean("clamav", "archiveblockencrypted", False, "Mark encrypted archives and documents as "
-             "heuristic virus match."),
-    _integer("clamav", "archivemaxfiles", 1000, "Number of files scanned within an archive or "
-             "other container.", minimum=0),
+    _boolean(
+        "clamav",
+        "archiveblockencrypted",
+        False,
+        "Mark encrypted archives and documents as heuristic virus match.",
+    ),
+    _integer(
+        "clamav",
+        "archivemaxfiles",
+        1000,
+        "Number of files scanned within an archive or other container.",
+        minimum=0,
+    ),
     _integer("clamav", "archivemaxrec", 5, "How deep nested archives are scanned.", minimum=1),
-    _integer("clamav", "archivemaxsize", 25000000, "Files larger than this (bytes) are not scanned.",
-             minimum=1000000),
+    _integer(
+        "clamav",
+        "archivemaxsize",
+        25000000,
+        "Files larger than this (bytes) are not scanned.",
+        minimum=1000000,
+    ),
     _string("clamav", "dbmirror", "database.clamav.net", "ClamAV database mirror server."),
-    _integer("clamav", "maxcccount", 0, "Lowest number of credit card or social security numbers "
-             "in a file that counts as a detection.", minimum=0),
-    _integer("clamav", "maxscansize", 100000000, "Maximum amount of data (bytes) scanned per file.",
-             minimum=1000000),
-    _boolean("clamav", "safebrowsing", False, "Google Safe Browsing (deprecated, ignored).",
-             deprecated=True),
+    _integer(
+        "clamav",
+        "maxcccount",
+        0,
+        "Lowest number of credit card or social security numbers "
+        "in a file that counts as a detection.",
+        minimum=0,
+    ),
+    _integer(
+        "clamav",
+        "maxscansize",
+        100000000,
+        "Maximum amount of data (bytes) scanned per file.",
+        minimum=1000000,
+    ),
+    _boolean(
+        "clamav",
+        "safebrowsing",
+        False,
+        "Google Safe Browsing (deprecated, ignored).",
+        deprecated=True,
+    ),
     _boolean("clamav", "scriptedupdates", True, "Incremental download of signatures."),
     # --- virusquar (admin guide 4.9.2) -----------------------------------------------------
     _boolean("virusquar", "allowhrefs", True, "Allow viewing hyperlinks."),
     _integer("virusquar", "lifetime", 7, "Quarantine lifetime (days).", minimum=1),
     _boolean("virusquar", "viewimages", True, "Allow viewing images."),
     # --- pmgfast (no PMG equivalent) -------------------------------------------------------
-    _string("pmgfast", "dsn", None, "PostgreSQL connection string (libpq DSN or URI) of an external "
-            "server. Unset: pmgfast runs its own embedded PostgreSQL under the state directory."),
+    _string(
+        "pmgfast",
+        "dsn",
+        None,
+        "PostgreSQL connection string (libpq DSN or URI) of an external "
+        "server. Unset: pmgfast runs its own embedded PostgreSQL under the state directory.",
+    ),
 )
 
 SECTIONS: dict[str, dict[str, Key]] = {}

@@ -40,8 +40,8 @@ class Database:
         """The address without secrets, for messages and logs."""
         return redact(self.dsn) + (" (embedded)" if self.embedded else "")
 
-    def connect(self, **kwargs: object) -> psycopg.Connection:
-        return connect(self.dsn, **kwargs)
+    def connect(self, autocommit: bool = False) -> psycopg.Connection:
+        return connect(self.dsn, autocommit=autocommit)
 
 
 def redact(dsn: str) -> str:
@@ -54,12 +54,14 @@ def redact(dsn: str) -> str:
     return " ".join(f"{k}={v}" for k, v in params.items() if v is not None)
 
 
-def connect(dsn: str, connect_timeout: int = 5, **kwargs: object) -> psycopg.Connection:
+def connect(dsn: str, connect_timeout: int = 5, autocommit: bool = False) -> psycopg.Connection:
     """Connect, turning every connection failure into DatabaseUnavailable."""
     try:
-        return psycopg.connect(dsn, connect_timeout=connect_timeout, **kwargs)  # type: ignore[arg-type]
+        return psycopg.connect(dsn, connect_timeout=connect_timeout, autocommit=autocommit)
     except psycopg.OperationalError as err:
         reason = " ".join(str(err).split()) or type(err).__name__
-        raise DatabaseUnavailable(f"cannot connect to PostgreSQL ({redact(dsn)}): {reason}") from None
+        raise DatabaseUnavailable(
+            f"cannot connect to PostgreSQL ({redact(dsn)}): {reason}"
+        ) from None
     except psycopg.ProgrammingError as err:
         raise DatabaseUnavailable(f"invalid database DSN: {err}") from None

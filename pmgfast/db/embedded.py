@@ -88,12 +88,23 @@ class EmbeddedPostgres:
             pass
         useradd = shutil.which("useradd") or "/usr/sbin/useradd"
         result = subprocess.run(
-            [useradd, "--system", "--no-create-home", "--home-dir", "/nonexistent",
-             "--shell", "/usr/sbin/nologin", SERVICE_USER],
-            capture_output=True, text=True,
+            [
+                useradd,
+                "--system",
+                "--no-create-home",
+                "--home-dir",
+                "/nonexistent",
+                "--shell",
+                "/usr/sbin/nologin",
+                SERVICE_USER,
+            ],
+            capture_output=True,
+            text=True,
         )
         if result.returncode not in (0, 9):  # 9: the user exists already (a race)
-            raise EmbeddedError(f"cannot create the system user {SERVICE_USER!r}: {result.stderr.strip()}")
+            raise EmbeddedError(
+                f"cannot create the system user {SERVICE_USER!r}: {result.stderr.strip()}"
+            )
         return pwd.getpwnam(SERVICE_USER)
 
     def _run(self, argv: list[str], check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -143,18 +154,35 @@ class EmbeddedPostgres:
         if self.is_initialised():
             return False
         self._prepare_dirs()
-        self._run([
-            str(find_pg_bin("initdb")), "--pgdata", str(self.data_dir), "--username", DB_USER,
-            "--auth-local", "trust", "--auth-host", self.auth_host, "--encoding", "UTF8",
-            "--locale", "C", "--no-instructions",
-        ])
+        self._run(
+            [
+                str(find_pg_bin("initdb")),
+                "--pgdata",
+                str(self.data_dir),
+                "--username",
+                DB_USER,
+                "--auth-local",
+                "trust",
+                "--auth-host",
+                self.auth_host,
+                "--encoding",
+                "UTF8",
+                "--locale",
+                "C",
+                "--no-instructions",
+            ]
+        )
         return True
 
     def is_running(self) -> bool:
         if not self.is_initialised():
             return False
-        return self._run([str(find_pg_bin("pg_ctl")), "status", "-D", str(self.data_dir)],
-                         check=False).returncode == 0
+        return (
+            self._run(
+                [str(find_pg_bin("pg_ctl")), "status", "-D", str(self.data_dir)], check=False
+            ).returncode
+            == 0
+        )
 
     def start(self) -> None:
         """Start the server (initialising it first when needed) and create the database."""
@@ -167,10 +195,21 @@ class EmbeddedPostgres:
                 f"-c listen_addresses='{listen}' -p {self.port} -k {self.socket_dir} "
                 "-c fsync=on -c max_connections=200"
             )
-            self._run([
-                str(find_pg_bin("pg_ctl")), "start", "-D", str(self.data_dir), "-w", "-t", "60",
-                "-l", str(self.log_file), "-o", options,
-            ])
+            self._run(
+                [
+                    str(find_pg_bin("pg_ctl")),
+                    "start",
+                    "-D",
+                    str(self.data_dir),
+                    "-w",
+                    "-t",
+                    "60",
+                    "-l",
+                    str(self.log_file),
+                    "-o",
+                    options,
+                ]
+            )
         self._create_database()
 
     def _clear_stale_pid(self) -> None:
@@ -201,8 +240,19 @@ class EmbeddedPostgres:
         """Stop the server (fast shutdown); return True when one was running."""
         if not self.is_running():
             return False
-        self._run([str(find_pg_bin("pg_ctl")), "stop", "-D", str(self.data_dir), "-m", "fast",
-                   "-w", "-t", "60"])
+        self._run(
+            [
+                str(find_pg_bin("pg_ctl")),
+                "stop",
+                "-D",
+                str(self.data_dir),
+                "-m",
+                "fast",
+                "-w",
+                "-t",
+                "60",
+            ]
+        )
         return True
 
     def destroy(self) -> None:

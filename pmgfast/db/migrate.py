@@ -45,7 +45,9 @@ def migrations() -> tuple[Migration, ...]:
     found.sort(key=lambda m: m.version)
     for expected, migration in enumerate(found, start=1):
         if migration.version != expected:
-            raise RuntimeError(f"migration {expected:04d} is missing (found {migration.version:04d})")
+            raise RuntimeError(
+                f"migration {expected:04d} is missing (found {migration.version:04d})"
+            )
     return tuple(found)
 
 
@@ -68,8 +70,9 @@ def current_version(conn: psycopg.Connection) -> int:
 def status(conn: psycopg.Connection) -> SchemaStatus:
     known = migrations()
     current = current_version(conn)
-    return SchemaStatus(current, known[-1].version if known else 0,
-                        tuple(m for m in known if m.version > current))
+    return SchemaStatus(
+        current, known[-1].version if known else 0, tuple(m for m in known if m.version > current)
+    )
 
 
 def upgrade(conn: psycopg.Connection) -> list[Migration]:
@@ -84,8 +87,10 @@ def upgrade(conn: psycopg.Connection) -> list[Migration]:
             if current_version(conn) >= migration.version:
                 continue
             conn.execute(migration.sql.encode())
-            conn.execute("INSERT INTO pmgfast_schema (version, name) VALUES (%s, %s)",
-                         (migration.version, migration.name))
+            conn.execute(
+                "INSERT INTO pmgfast_schema (version, name) VALUES (%s, %s)",
+                (migration.version, migration.name),
+            )
             applied.append(migration)
     return applied
 
