@@ -5,9 +5,12 @@
 //! here converts between Python objects and that crate's types, releasing the GIL for the work.
 use pyo3::prelude::*;
 
+mod py_patterns;
+
 /// The compiled module `pmgfast_native._native`.
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    py_patterns::register(m)?;
     Ok(())
 }

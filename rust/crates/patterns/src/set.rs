@@ -1,0 +1,436 @@
+//! The pattern set: compile specs once, then match a subject against all of them in one call.
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use regex_automata::meta;
+use regex_syntax::hir::Hir;
+
+use crate::error::PatternError;
+use crate::literals::required_literals;
+
+/// One pattern to compile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PatternSpec {
+    /// Returned by [`PatternSet::matches`] when the pattern matches (ids need not be unique).
+    pub id: i64,
+    /// The regex, in the `regex` crate's syntax (or `fancy-regex`'s, for the fallback).
+    pub regex: String,
+    /// The whole subject must match (`\A(?:re)\z`); otherwise a match anywhere counts.
+    pub anchored: bool,
+    /// The `regex` crate's `(?i)`: Unicode simple case folding.
+    pub case_insensitive: bool,
+    /// For patterns that need the fallback: a regex in the `regex` crate's syntax that matches
+    /// at least every subject the pattern matches. It gates the slow engine and supplies
+    /// prefilter literals. Ignored for patterns the `regex` crate compiles.
+    pub prefilter: Option<String>,
+}
+
+impl PatternSpec {
+    /// A spec with the given id and regex, unanchored, case-sensitive, without prefilter.
+    pub fn new(id: i64, regex: impl Into<String>) -> PatternSpec {
+        PatternSpec {
+            id,
+            regex: regex.into(),
+            anchored: false,
+            case_insensitive: false,
+            prefilter: None,
+        }
+    }
+}
+
+/// Bounds on what a set may cost.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// Longest accepted regex source, in bytes.
+    pub max_pattern_len: usize,
+    /// Deepest accepted nesting of groups and repetitions.
+    pub nest_limit: u32,
+    /// Largest compiled program of one pattern, in bytes.
+    pub pattern_size_limit: usize,
+    /// Largest compiled set (all patterns plus the literal automaton), in bytes.
+    pub set_size_limit: usize,
+    /// Lazy-DFA cache of one pattern, in bytes.
+    pub dfa_cache: usize,
+    /// Backtracking steps the fallback engine may take on one subject before giving up (the
+    /// pattern then counts as not matching, and [`SetStats::fallback_errors`] grows).
+    pub backtrack_limit: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_pattern_len: 64 * 1024,
+            nest_limit: 100,
+            pattern_size_limit: 4 << 20,
+            set_size_limit: 512 << 20,
+            dfa_cache: 1 << 20,
+            backtrack_limit: 1_000_000,
+        }
+    }
+}
+
+enum Engine {
+    /// Compiled by the `regex` crate.
+    Exact(meta::Regex),
+    /// Needs the backtracker; `gate` is the caller's relaxed prefilter regex, if any.
+    Fancy {
+        regex: fancy_regex::Regex,
+        gate: Option<meta::Regex>,
+    },
+}
+
+struct Entry {
+    id: i64,
+    engine: Engine,
+}
+
+/// What a compiled set consists of (for logs and benchmarks).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetStats {
+    /// Patterns in the set.
+    pub patterns: usize,
+    /// Patterns gated by the literal prefilter.
+    pub prefiltered: usize,
+    /// Patterns run on every subject (no usable literal).
+    pub always_run: usize,
+    /// Patterns on the slow fallback engine.
+    pub fallback: usize,
+    /// Distinct literals in the prefilter automaton.
+    pub literals: usize,
+    /// Approximate heap use of the compiled set, in bytes.
+    pub memory: usize,
+    /// Subjects on which a fallback pattern hit the backtrack limit (counted as no match).
+    pub fallback_errors: u64,
+}
+
+/// Many patterns compiled once; [`PatternSet::matches`] reports every one that matches.
+pub struct PatternSet {
+    entries: Vec<Entry>,
+    /// Prefilter over all required literals; `literal_owners[i]` are the entries needing literal i.
+    prefilter: Option<AhoCorasick>,
+    literal_owners: Vec<Vec<u32>>,
+    /// Entries without a usable literal: run on every subject.
+    always: Vec<u32>,
+    memory: usize,
+    fallback_errors: AtomicU64,
+}
+
+impl std::fmt::Debug for PatternSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PatternSet")
+            .field("stats", &self.stats())
+            .finish()
+    }
+}
+
+fn wrap(spec: &PatternSpec, regex: &str) -> String {
+    let flags = if spec.case_insensitive { "(?i)" } else { "" };
+    if spec.anchored {
+        format!(r"{flags}\A(?:{regex})\z")
+    } else if flags.is_empty() {
+        regex.to_owned()
+    } else {
+        format!("{flags}(?:{regex})")
+    }
+}
+
+/// Parse a regex in the `regex` crate's syntax into its high-level form.
+fn parse(source: &str, limits: &Limits) -> Result<Hir, regex_syntax::Error> {
+    regex_syntax::ParserBuilder::new()
+        .unicode(true)
+        .utf8(true)
+        .nest_limit(limits.nest_limit)
+        .build()
+        .parse(source)
+}
+
+fn build_meta(hir: &Hir, limits: &Limits) -> Result<meta::Regex, String> {
+    meta::Builder::new()
+        .configure(
+            meta::Config::new()
+                .nfa_size_limit(Some(limits.pattern_size_limit))
+                .onepass_size_limit(Some(limits.pattern_size_limit))
+                .dfa_size_limit(Some(limits.pattern_size_limit))
+                .hybrid_cache_capacity(limits.dfa_cache),
+        )
+        .build_from_hir(hir)
+        .map_err(|err| match err.size_limit() {
+            Some(limit) => format!("compiled pattern exceeds the size limit of {limit} bytes"),
+            None => err.to_string(),
+        })
+}
+
+/// Is this parse error about a feature only the fallback engine has?
+fn needs_fallback(err: &regex_syntax::Error) -> bool {
+    use regex_syntax::ast::ErrorKind;
+    matches!(err, regex_syntax::Error::Parse(e)
+        if matches!(e.kind(), ErrorKind::UnsupportedLookAround | ErrorKind::UnsupportedBackreference))
+        || err.to_string().contains("not supported")
+}
+
+struct Compiled {
+    engine: Engine,
+    literals: Option<Vec<Vec<u8>>>,
+    memory: usize,
+}
+
+fn compile_one(spec: &PatternSpec, limits: &Limits) -> Result<Compiled, String> {
+    if spec.regex.len() > limits.max_pattern_len {
+        return Err(format!("longer than {} bytes", limits.max_pattern_len));
+    }
+    let source = wrap(spec, &spec.regex);
+    match parse(&source, limits) {
+        Ok(hir) => {
+            let regex = build_meta(&hir, limits)?;
+            Ok(Compiled {
+                literals: required_literals(&hir),
+                memory: regex.memory_usage() + source.len(),
+                engine: Engine::Exact(regex),
+            })
+        }
+        Err(err) if needs_fallback(&err) => {
+            let regex = fancy_regex::RegexBuilder::new(&source)
+                .backtrack_limit(limits.backtrack_limit)
+                .delegate_size_limit(limits.pattern_size_limit)
+                .delegate_dfa_size_limit(limits.dfa_cache)
+                .build()
+                .map_err(|e| format!("{e}"))?;
+            let (gate, literals, gate_memory) = match &spec.prefilter {
+                Some(relaxed) => {
+                    let hir = parse(&wrap(spec, relaxed), limits)
+                        .map_err(|e| format!("invalid prefilter {relaxed:?}: {e}"))?;
+                    let gate = build_meta(&hir, limits)?;
+                    let memory = gate.memory_usage();
+                    (Some(gate), required_literals(&hir), memory)
+                }
+                None => (None, None, 0),
+            };
+            Ok(Compiled {
+                engine: Engine::Fancy { regex, gate },
+                literals,
+                memory: gate_memory + 8 * source.len() + 1024,
+            })
+        }
+        Err(err) => Err(err.to_string()),
+    }
+}
+
+impl PatternSet {
+    /// Compile `specs` into one set, or refuse the first pattern that cannot be compiled.
+    pub fn new(specs: &[PatternSpec], limits: &Limits) -> Result<PatternSet, PatternError> {
+        let refuse = |index: usize, reason: String| PatternError {
+            index,
+            id: specs[index].id,
+            pattern: specs[index].regex.clone(),
+            reason,
+        };
+        let mut entries = Vec::with_capacity(specs.len());
+        let mut literal_index: std::collections::HashMap<Vec<u8>, usize> = Default::default();
+        let mut literal_owners: Vec<Vec<u32>> = Vec::new();
+        let mut always = Vec::new();
+        let mut memory = 0usize;
+        for (index, spec) in specs.iter().enumerate() {
+            let compiled = compile_one(spec, limits).map_err(|reason| refuse(index, reason))?;
+            memory += compiled.memory;
+            if memory > limits.set_size_limit {
+                return Err(refuse(
+                    index,
+                    format!(
+                        "the set exceeds its size limit of {} bytes",
+                        limits.set_size_limit
+                    ),
+                ));
+            }
+            let slot =
+                u32::try_from(index).map_err(|_| refuse(index, "too many patterns".into()))?;
+            match compiled.literals {
+                Some(literals) => {
+                    for literal in literals {
+                        let next = literal_owners.len();
+                        let at = *literal_index.entry(literal).or_insert(next);
+                        if at == next {
+                            literal_owners.push(Vec::new());
+                        }
+                        literal_owners[at].push(slot);
+                    }
+                }
+                None => always.push(slot),
+            }
+            entries.push(Entry {
+                id: spec.id,
+                engine: compiled.engine,
+            });
+        }
+        let prefilter = if literal_index.is_empty() {
+            None
+        } else {
+            let mut literals: Vec<(Vec<u8>, usize)> = literal_index.into_iter().collect();
+            literals.sort_by_key(|(_, at)| *at);
+            let automaton = AhoCorasickBuilder::new()
+                .match_kind(MatchKind::Standard)
+                .ascii_case_insensitive(true)
+                .build(literals.iter().map(|(lit, _)| lit))
+                .map_err(|e| refuse(0, format!("literal prefilter: {e}")))?;
+            memory += automaton.memory_usage();
+            Some(automaton)
+        };
+        Ok(PatternSet {
+            entries,
+            prefilter,
+            literal_owners,
+            always,
+            memory,
+            fallback_errors: AtomicU64::new(0),
+        })
+    }
+
+    /// Number of patterns.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True when the set has no pattern.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Ids of the patterns on the slow fallback engine, sorted and deduplicated.
+    pub fn slow_ids(&self) -> Vec<i64> {
+        let mut ids: Vec<i64> = self
+            .entries
+            .iter()
+            .filter(|e| matches!(e.engine, Engine::Fancy { .. }))
+            .map(|e| e.id)
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+
+    /// What the set consists of.
+    pub fn stats(&self) -> SetStats {
+        SetStats {
+            patterns: self.entries.len(),
+            prefiltered: self.entries.len() - self.always.len(),
+            always_run: self.always.len(),
+            fallback: self
+                .entries
+                .iter()
+                .filter(|e| matches!(e.engine, Engine::Fancy { .. }))
+                .count(),
+            literals: self.literal_owners.len(),
+            memory: self.memory,
+            fallback_errors: self.fallback_errors.load(Ordering::Relaxed),
+        }
+    }
+
+    /// The ids of every pattern matching `text`, sorted ascending and deduplicated.
+    pub fn matches(&self, text: &str) -> Vec<i64> {
+        let mut candidate = vec![false; self.entries.len()];
+        if let Some(prefilter) = &self.prefilter {
+            for hit in prefilter.find_overlapping_iter(text.as_bytes()) {
+                for &slot in &self.literal_owners[hit.pattern().as_usize()] {
+                    candidate[slot as usize] = true;
+                }
+            }
+        }
+        for &slot in &self.always {
+            candidate[slot as usize] = true;
+        }
+        let mut ids: Vec<i64> = candidate
+            .iter()
+            .zip(&self.entries)
+            .filter(|(&is_candidate, entry)| is_candidate && self.entry_matches(entry, text))
+            .map(|(_, entry)| entry.id)
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+
+    /// Does any pattern match `text`?
+    pub fn is_match(&self, text: &str) -> bool {
+        !self.matches(text).is_empty()
+    }
+
+    fn entry_matches(&self, entry: &Entry, text: &str) -> bool {
+        match &entry.engine {
+            Engine::Exact(regex) => regex.is_match(text),
+            Engine::Fancy { regex, gate } => {
+                if gate.as_ref().is_some_and(|g| !g.is_match(text)) {
+                    return false;
+                }
+                regex.is_match(text).unwrap_or_else(|_| {
+                    self.fallback_errors.fetch_add(1, Ordering::Relaxed);
+                    false
+                })
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(specs: &[PatternSpec]) -> PatternSet {
+        PatternSet::new(specs, &Limits::default()).unwrap()
+    }
+
+    #[test]
+    fn unanchored_anchored_and_case() {
+        let mut exe = PatternSpec::new(2, r".*\.exe");
+        exe.anchored = true;
+        exe.case_insensitive = true;
+        let s = set(&[
+            PatternSpec::new(1, "image/.*"),
+            exe,
+            PatternSpec::new(3, r"\d{3}"),
+        ]);
+        assert_eq!(s.matches("image/png"), vec![1]);
+        assert_eq!(s.matches("setup.EXE"), vec![2]);
+        assert_eq!(s.matches("setup.exe.txt"), Vec::<i64>::new());
+        assert_eq!(s.matches("image/123"), vec![1, 3]);
+        assert!(s.slow_ids().is_empty());
+    }
+
+    #[test]
+    fn fallback_for_lookaround_and_backrefs() {
+        let mut gated = PatternSpec::new(2, r"(\w+) \1");
+        gated.prefilter = Some(r"(\w+) (?s:.*)".into());
+        let s = set(&[PatternSpec::new(1, r"foo(?!bar)"), gated]);
+        assert_eq!(s.slow_ids(), vec![1, 2]);
+        assert_eq!(s.matches("foobar"), Vec::<i64>::new());
+        assert_eq!(s.matches("foobaz"), vec![1]);
+        assert_eq!(s.matches("hello hello"), vec![2]);
+        assert_eq!(s.matches("hello world"), Vec::<i64>::new());
+    }
+
+    #[test]
+    fn invalid_and_oversized_patterns_are_refused() {
+        let err = PatternSet::new(
+            &[PatternSpec::new(1, "ok"), PatternSpec::new(7, "a(")],
+            &Limits::default(),
+        )
+        .unwrap_err();
+        assert_eq!((err.index, err.id, err.pattern.as_str()), (1, 7, "a("));
+        let limits = Limits {
+            pattern_size_limit: 10_000,
+            ..Limits::default()
+        };
+        let err = PatternSet::new(&[PatternSpec::new(1, r"\w{1000}")], &limits).unwrap_err();
+        assert!(err.reason.contains("size limit"), "{}", err.reason);
+    }
+
+    #[test]
+    fn shared_literals_and_duplicate_ids() {
+        let s = set(&[
+            PatternSpec::new(5, "hello"),
+            PatternSpec::new(5, "hello world"),
+            PatternSpec::new(1, "(?i)HELLO"),
+        ]);
+        assert_eq!(s.matches("say hello world"), vec![1, 5]);
+        assert_eq!(s.matches("HeLLo"), vec![1]);
+        assert_eq!(s.stats().always_run, 0);
+    }
+}
