@@ -1,6 +1,9 @@
 # One Makefile for developers and CI. `scripts/bootstrap.sh` installs the system packages and
 # then calls these targets; after that, everything here works on its own.
+SHELL   := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
 VENV    ?= .venv
+LOGS    := .ci-logs
 PY      := $(VENV)/bin/python
 PYTEST  := $(VENV)/bin/pytest
 export VIRTUAL_ENV := $(abspath $(VENV))
@@ -45,13 +48,16 @@ fmt:
 test: test-rust test-python
 
 test-rust:
-	cargo test --release
+	@mkdir -p $(LOGS)
+	cargo test --release 2>&1 | tee $(LOGS)/cargo-test.log
 
 test-python:
-	$(PYTEST) -q
+	@mkdir -p $(LOGS)
+	$(PYTEST) -q | tee $(LOGS)/pytest.log
 
 test-pure:
-	PMGFAST_NO_EXTENSIONS=1 $(PYTEST) -q
+	@mkdir -p $(LOGS)
+	PMGFAST_NO_EXTENSIONS=1 $(PYTEST) -q | tee $(LOGS)/pytest-pure.log
 
 bench:
 	$(PY) -m bench
@@ -59,9 +65,18 @@ bench:
 bench-quick:
 	$(PY) -m bench --quick
 
-# What CI runs (scripts/bootstrap.sh test): lint, Rust tests, the pure-Python suite, then the
-# full suite with the compiled hot paths, whose pytest summary line ends the run.
-ci: build lint test-rust test-pure test-python
+# What CI runs (scripts/bootstrap.sh test): lint, Rust tests, the pure-Python suite, the full
+# suite with the compiled hot paths, the quick benchmark (fails only when a native result
+# disagrees with its baseline), then the test runners' summary lines again, pytest's last.
+ci: build lint test-rust test-pure test-python bench-quick ci-summary
+
+ci-summary:
+	@echo "== summary"
+	@grep -h "^test result:" $(LOGS)/cargo-test.log | awk '{p+=$$4; f+=$$6} END {print "cargo test: " p " passed; " f " failed"}'
+	@echo "pytest, pure-Python twins (PMGFAST_NO_EXTENSIONS=1):"
+	@tail -n 1 $(LOGS)/pytest-pure.log
+	@echo "pytest, compiled hot paths:"
+	@tail -n 1 $(LOGS)/pytest.log
 
 start: build
 	$(VENV)/bin/pmgfast start
@@ -70,5 +85,5 @@ stop:
 	$(VENV)/bin/pmgfast stop
 
 clean:
-	rm -rf build target $(VENV) *.egg-info
+	rm -rf build target $(VENV) *.egg-info $(LOGS)
 	find pmgfast -name '*.so' -delete

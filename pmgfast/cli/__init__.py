@@ -14,13 +14,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pmgfast import __version__
-from pmgfast.cli import config, db, start, stop
+from pmgfast.cli import config, db, perf, start, stop
 from pmgfast.config import ConfigError
 from pmgfast.db.connect import DatabaseUnavailable
 from pmgfast.db.embedded import EmbeddedError
 from pmgfast.supervisor import AlreadyRunning
 
-SUBCOMMANDS = (config, db, start, stop)
+SUBCOMMANDS = (config, db, perf, start, stop)
 PLAIN_ERRORS = (ConfigError, DatabaseUnavailable, EmbeddedError, AlreadyRunning)
 
 
@@ -70,3 +70,8 @@ def pmgconfig() -> int:
 def pmgdb() -> int:
     """``pmgdb``: PMG's name for ``pmgfast db``."""
     return _alias("db")
+
+
+def pmgperf() -> int:
+    """``pmgperf``: PMG's name for ``pmgfast perf``."""
+    return _alias("perf")
