@@ -18,7 +18,7 @@ from typing import Protocol, TextIO
 
 from pmgfast.config import Settings
 from pmgfast.db import migrate
-from pmgfast.db.connect import Database
+from pmgfast.db.connect import Database, redact
 from pmgfast.paths import Paths
 
 
@@ -53,9 +53,10 @@ class DatabaseService:
 
     def describe(self) -> str:
         server = self.database.embedded
-        where = server.describe() if server else self.database.describe()
-        dsn = self.database.describe()
-        return f"PostgreSQL on {where}, dsn '{dsn}', schema version {self.version}"
+        dsn = redact(self.database.dsn)
+        if server is None:
+            return f"external PostgreSQL, dsn '{dsn}', schema version {self.version}"
+        return f"embedded PostgreSQL on {server.describe()}, dsn '{dsn}', schema version {self.version}"
 
 
 def services_for(settings: Settings, paths: Paths) -> list[Service]:
