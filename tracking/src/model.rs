@@ -1,0 +1,134 @@
+//! The correlator's output: one [`Entry`] per smtpd session or Postfix queue entry, as
+//! pmg-log-tracker prints them, with delivery rows and the raw log lines.
+
+/// The status of one recipient row (pmg-log-tracker's letters).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DStatus {
+    /// No status (a row filtered out); never printed.
+    #[default]
+    Invalid,
+    /// `A`: accepted by the filter and re-injected.
+    Accept,
+    /// `Q`: moved to a quarantine.
+    Quarantine,
+    /// `B`: blocked by the filter.
+    Block,
+    /// `G`: greylisted (temporary reject).
+    Greylist,
+    /// `N`: rejected before queueing.
+    Noqueue,
+    /// `P`/`D`/`R`: before-queue filtered and then delivered / deferred / bounced.
+    BqPass,
+    BqDefer,
+    BqReject,
+    /// `2`/`4`/`5`: the class of the delivery DSN.
+    Dsn(u8),
+}
+
+impl DStatus {
+    /// The letter pmg-log-tracker prints (`\0` for [`DStatus::Invalid`]).
+    pub fn letter(self) -> char {
+        match self {
+            DStatus::Invalid => '\0',
+            DStatus::Accept => 'A',
+            DStatus::Quarantine => 'Q',
+            DStatus::Block => 'B',
+            DStatus::Greylist => 'G',
+            DStatus::Noqueue => 'N',
+            DStatus::BqPass => 'P',
+            DStatus::BqDefer => 'D',
+            DStatus::BqReject => 'R',
+            DStatus::Dsn(d) => char::from(b'0' + d % 10),
+        }
+    }
+}
+
+/// One raw log line with its line number (lines counted from the start of the range).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogLine {
+    pub lineno: u64,
+    pub text: Box<[u8]>,
+}
+
+/// One recipient row (`TO:` line).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    pub time: i64,
+    pub status: DStatus,
+    pub from: Box<[u8]>,
+    pub to: Box<[u8]>,
+    /// The relay column of queue entries (`None` for smtpd entries).
+    pub relay: Option<Box<[u8]>>,
+}
+
+/// Which kind of entry, and its id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EntryId {
+    /// An smtpd session without a queue entry: its first line's time and relative line number.
+    Smtpd { time: i64, rel: u64 },
+    /// A Postfix queue entry.
+    Queue(Box<[u8]>),
+}
+
+impl EntryId {
+    /// The id as pmg-log-tracker writes it in `TO:` lines (`T%08XL%08X` or the queue id).
+    pub fn text(&self) -> String {
+        match self {
+            EntryId::Smtpd { time, rel } => format!("T{time:08X}L{rel:08X}"),
+            EntryId::Queue(qid) => String::from_utf8_lossy(qid).into_owned(),
+        }
+    }
+}
+
+/// A titled group of log lines (`SMTP:`, `FILTER: <id>`, `QMGR:`, or `LOGS:`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Section {
+    pub title: SectionKind,
+    pub lines: Vec<LogLine>,
+}
+
+/// The title of a [`Section`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SectionKind {
+    /// `LOGS:` (smtpd entries).
+    Logs,
+    /// `SMTP:` (the smtpd session lines of a queue entry).
+    Smtp,
+    /// `FILTER: <filter id>`.
+    Filter(Box<[u8]>),
+    /// `QMGR:` (cleanup, qmgr and delivery lines).
+    Qmgr,
+}
+
+/// One printed entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub id: EntryId,
+    /// The time of the line being read when the entry was printed.
+    pub ctime: i64,
+    pub size: u64,
+    /// The client (`host[ip]`) or empty.
+    pub client: Box<[u8]>,
+    /// The Message-ID (queue entries) or empty.
+    pub msgid: Box<[u8]>,
+    /// The filter id linked to this entry, or empty.
+    pub filter_id: Box<[u8]>,
+    /// Whether any line of the entry (or its session and filter) matched the text filter.
+    pub text_match: bool,
+    /// The rows in pmg-log-tracker's print order.
+    pub rows: Vec<Row>,
+    /// The log sections (filled only when lines are kept).
+    pub sections: Vec<Section>,
+    /// The time of the first line attached to the entry (`i64::MAX` when none).
+    pub first_time: i64,
+}
+
+impl Entry {
+    /// All log lines of the entry, in line-number order.
+    pub fn lines(&self) -> Vec<&LogLine> {
+        let mut all: Vec<&LogLine> = self.sections.iter().flat_map(|s| s.lines.iter()).collect();
+        all.sort_by_key(|l| l.lineno);
+        all.dedup_by_key(|l| l.lineno);
+        all
+    }
+}
