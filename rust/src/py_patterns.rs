@@ -23,27 +23,31 @@ type SpecTuple = (i64, String, bool, bool, Option<String>);
 #[pyclass(module = "pmgfast_native._native", name = "PatternSet", frozen)]
 pub struct PyPatternSet {
     inner: engine::PatternSet,
+    refused: Vec<(usize, String)>,
 }
 
 #[pymethods]
 impl PyPatternSet {
     #[new]
-    #[pyo3(signature = (specs, *, backtrack_limit = None, set_size_limit = None))]
+    #[pyo3(signature = (specs, *, lenient = false, backtrack_limit = None, set_size_limit = None))]
     fn new(
         py: Python<'_>,
         specs: Vec<SpecTuple>,
+        lenient: bool,
         backtrack_limit: Option<usize>,
         set_size_limit: Option<usize>,
     ) -> PyResult<Self> {
         let specs: Vec<engine::PatternSpec> = specs
             .into_iter()
-            .map(|(id, regex, anchored, case_insensitive, prefilter)| engine::PatternSpec {
-                id,
-                regex,
-                anchored,
-                case_insensitive,
-                prefilter,
-            })
+            .map(
+                |(id, regex, anchored, case_insensitive, prefilter)| engine::PatternSpec {
+                    id,
+                    regex,
+                    anchored,
+                    case_insensitive,
+                    prefilter,
+                },
+            )
             .collect();
         let defaults = engine::Limits::default();
         let limits = engine::Limits {
@@ -51,9 +55,22 @@ impl PyPatternSet {
             set_size_limit: set_size_limit.unwrap_or(defaults.set_size_limit),
             ..defaults
         };
+        if lenient {
+            let (inner, refused) = py.detach(|| engine::PatternSet::new_lenient(&specs, &limits));
+            let refused = refused.into_iter().map(|e| (e.index, e.reason)).collect();
+            return Ok(PyPatternSet { inner, refused });
+        }
         py.detach(|| engine::PatternSet::new(&specs, &limits))
-            .map(|inner| PyPatternSet { inner })
+            .map(|inner| PyPatternSet {
+                inner,
+                refused: Vec::new(),
+            })
             .map_err(|err| PatternCompileError::new_err((err.index, err.reason)))
+    }
+
+    /// With `lenient=True`: the `(index, reason)` of every spec left out of the set.
+    fn refused(&self) -> Vec<(usize, String)> {
+        self.refused.clone()
     }
 
     /// Ids of the patterns matching `subject` (str, or bytes read as UTF-8 with replacement).
@@ -93,6 +110,9 @@ impl PyPatternSet {
 /// Add the pattern-set class and its error to the module.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyPatternSet>()?;
-    m.add("PatternCompileError", m.py().get_type::<PatternCompileError>())?;
+    m.add(
+        "PatternCompileError",
+        m.py().get_type::<PatternCompileError>(),
+    )?;
     Ok(())
 }

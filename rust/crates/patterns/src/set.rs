@@ -160,14 +160,6 @@ fn build_meta(hir: &Hir, limits: &Limits) -> Result<meta::Regex, String> {
         })
 }
 
-/// Is this parse error about a feature only the fallback engine has?
-fn needs_fallback(err: &regex_syntax::Error) -> bool {
-    use regex_syntax::ast::ErrorKind;
-    matches!(err, regex_syntax::Error::Parse(e)
-        if matches!(e.kind(), ErrorKind::UnsupportedLookAround | ErrorKind::UnsupportedBackreference))
-        || err.to_string().contains("not supported")
-}
-
 struct Compiled {
     engine: Engine,
     literals: Option<Vec<Vec<u8>>>,
@@ -179,7 +171,13 @@ fn compile_one(spec: &PatternSpec, limits: &Limits) -> Result<Compiled, String> 
         return Err(format!("longer than {} bytes", limits.max_pattern_len));
     }
     let source = wrap(spec, &spec.regex);
-    match parse(&source, limits) {
+    // A pattern with a prefilter is meant for the fallback; others try the fast engine first,
+    // and fall back when it cannot parse them (look-around, back-references, atomic groups).
+    let parsed = match spec.prefilter {
+        Some(_) => Err(None),
+        None => parse(&source, limits).map_err(Some),
+    };
+    match parsed {
         Ok(hir) => {
             let regex = build_meta(&hir, limits)?;
             Ok(Compiled {
@@ -188,13 +186,16 @@ fn compile_one(spec: &PatternSpec, limits: &Limits) -> Result<Compiled, String> 
                 engine: Engine::Exact(regex),
             })
         }
-        Err(err) if needs_fallback(&err) => {
+        Err(fast_error) => {
             let regex = fancy_regex::RegexBuilder::new(&source)
                 .backtrack_limit(limits.backtrack_limit)
                 .delegate_size_limit(limits.pattern_size_limit)
                 .delegate_dfa_size_limit(limits.dfa_cache)
                 .build()
-                .map_err(|e| format!("{e}"))?;
+                .map_err(|e| match fast_error {
+                    Some(fast) => fast.to_string(),
+                    None => e.to_string(),
+                })?;
             let (gate, literals, gate_memory) = match &spec.prefilter {
                 Some(relaxed) => {
                     let hir = parse(&wrap(spec, relaxed), limits)
@@ -211,13 +212,29 @@ fn compile_one(spec: &PatternSpec, limits: &Limits) -> Result<Compiled, String> 
                 memory: gate_memory + 8 * source.len() + 1024,
             })
         }
-        Err(err) => Err(err.to_string()),
     }
 }
 
 impl PatternSet {
     /// Compile `specs` into one set, or refuse the first pattern that cannot be compiled.
     pub fn new(specs: &[PatternSpec], limits: &Limits) -> Result<PatternSet, PatternError> {
+        let (set, mut refused) = Self::build(specs, limits, false);
+        match refused.pop() {
+            Some(err) => Err(err),
+            None => Ok(set),
+        }
+    }
+
+    /// Compile `specs`, leaving out (and returning) every pattern that cannot be compiled.
+    pub fn new_lenient(specs: &[PatternSpec], limits: &Limits) -> (PatternSet, Vec<PatternError>) {
+        Self::build(specs, limits, true)
+    }
+
+    fn build(
+        specs: &[PatternSpec],
+        limits: &Limits,
+        lenient: bool,
+    ) -> (PatternSet, Vec<PatternError>) {
         let refuse = |index: usize, reason: String| PatternError {
             index,
             id: specs[index].id,
@@ -229,20 +246,29 @@ impl PatternSet {
         let mut literal_owners: Vec<Vec<u32>> = Vec::new();
         let mut always = Vec::new();
         let mut memory = 0usize;
+        let mut refused = Vec::new();
         for (index, spec) in specs.iter().enumerate() {
-            let compiled = compile_one(spec, limits).map_err(|reason| refuse(index, reason))?;
+            let compiled = compile_one(spec, limits).and_then(|c| {
+                if memory + c.memory > limits.set_size_limit {
+                    let limit = limits.set_size_limit;
+                    Err(format!("the set exceeds its size limit of {limit} bytes"))
+                } else {
+                    Ok(c)
+                }
+            });
+            let compiled = match compiled {
+                Ok(compiled) => compiled,
+                Err(reason) => {
+                    refused.push(refuse(index, reason));
+                    if lenient {
+                        continue;
+                    }
+                    break;
+                }
+            };
             memory += compiled.memory;
-            if memory > limits.set_size_limit {
-                return Err(refuse(
-                    index,
-                    format!(
-                        "the set exceeds its size limit of {} bytes",
-                        limits.set_size_limit
-                    ),
-                ));
-            }
-            let slot =
-                u32::try_from(index).map_err(|_| refuse(index, "too many patterns".into()))?;
+            // Fewer than u32::MAX patterns fit in memory, so this never saturates in practice.
+            let slot = u32::try_from(entries.len()).unwrap_or(u32::MAX);
             match compiled.literals {
                 Some(literals) => {
                     for literal in literals {
@@ -261,27 +287,34 @@ impl PatternSet {
                 engine: compiled.engine,
             });
         }
-        let prefilter = if literal_index.is_empty() {
-            None
-        } else {
-            let mut literals: Vec<(Vec<u8>, usize)> = literal_index.into_iter().collect();
-            literals.sort_by_key(|(_, at)| *at);
-            let automaton = AhoCorasickBuilder::new()
-                .match_kind(MatchKind::Standard)
-                .ascii_case_insensitive(true)
-                .build(literals.iter().map(|(lit, _)| lit))
-                .map_err(|e| refuse(0, format!("literal prefilter: {e}")))?;
-            memory += automaton.memory_usage();
-            Some(automaton)
+        let mut literals: Vec<(Vec<u8>, usize)> = literal_index.into_iter().collect();
+        literals.sort_by_key(|(_, at)| *at);
+        let prefilter = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::Standard)
+            .ascii_case_insensitive(true)
+            .build(literals.iter().map(|(lit, _)| lit));
+        let prefilter = match prefilter {
+            Ok(automaton) if !literals.is_empty() => {
+                memory += automaton.memory_usage();
+                Some(automaton)
+            }
+            Ok(_) => None,
+            Err(_) => {
+                // Only an automaton too large for its state ids fails; run every pattern then.
+                always = (0..u32::try_from(entries.len()).unwrap_or(u32::MAX)).collect();
+                literal_owners.clear();
+                None
+            }
         };
-        Ok(PatternSet {
+        let set = PatternSet {
             entries,
             prefilter,
             literal_owners,
             always,
             memory,
             fallback_errors: AtomicU64::new(0),
-        })
+        };
+        (set, refused)
     }
 
     /// Number of patterns.
@@ -420,6 +453,19 @@ mod tests {
         };
         let err = PatternSet::new(&[PatternSpec::new(1, r"\w{1000}")], &limits).unwrap_err();
         assert!(err.reason.contains("size limit"), "{}", err.reason);
+    }
+
+    #[test]
+    fn lenient_leaves_out_what_does_not_compile() {
+        let specs = [
+            PatternSpec::new(1, "ok"),
+            PatternSpec::new(2, "a("),
+            PatternSpec::new(3, "b"),
+        ];
+        let (s, refused) = PatternSet::new_lenient(&specs, &Limits::default());
+        assert_eq!(refused.iter().map(|e| e.index).collect::<Vec<_>>(), vec![1]);
+        assert_eq!(s.len(), 2);
+        assert_eq!(s.matches("ok b"), vec![1, 3]);
     }
 
     #[test]
