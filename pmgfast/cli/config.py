@@ -42,6 +42,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     docs = sub.add_parser("docs", help="print the key reference as Markdown")
     docs.set_defaults(func=cmd_docs)
 
+    sync = sub.add_parser(
+        "sync",
+        help="render service configuration (clamd.conf, freshclam.conf, ...) from templates",
+        description="Render every service configuration file from its template "
+        "(<config dir>/templates/ first, then the built-in ones) and write the files whose "
+        "content changed. PMG: pmgconfig sync.",
+    )
+    sync.add_argument(
+        "--restart", action="store_true", help="restart the services whose files changed"
+    )
+    sync.add_argument(
+        "--dry-run", action="store_true", help="show what would change; write nothing"
+    )
+    sync.add_argument("--diff", action="store_true", help="print a unified diff of each change")
+    sync.add_argument(
+        "--root", help="write under this directory instead of / (packaging, inspection)"
+    )
+    sync.set_defaults(func=cmd_sync)
+
 
 def cmd_dump(args: argparse.Namespace) -> int:
     conf = pmgconf.load(common.paths(args).pmg_conf)
@@ -90,6 +109,41 @@ def cmd_check(args: argparse.Namespace) -> int:
     }
     summary = ", ".join(f"{name}: {len(entries)}" for name, entries in counts.items())
     print(f"{paths.config_dir}: configuration OK ({summary})")
+    return 0
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from pmgfast import render
+
+    paths = common.paths(args)
+    conf = pmgconf.load(paths.pmg_conf)
+    engine = render.TemplateEngine(paths.config_dir)
+    root = Path(args.root).absolute() if args.root else None
+    try:
+        planned = render.plan(render.default_targets(), render.build_context(conf), engine, root)
+    except render.TemplateError as err:
+        raise pmgconf.ConfigError("template", None, None, err.args[0]) from None
+    changed = [item for item in planned if item.changed]
+    for item in planned:
+        service = item.target.service
+        note = f" ({item.target.action} {service})" if service and item.changed else ""
+        print(f"{item.path}: {item.status}{note}")
+        if args.diff and item.changed:
+            print(item.diff(), end="")
+    if args.dry_run:
+        return 0
+    try:
+        render.apply(changed)
+    except OSError as err:
+        where = err.filename or "config sync"
+        raise pmgconf.ConfigError(where, None, None, err.strerror or str(err)) from None
+    if args.restart:
+        try:
+            render.restart_services(changed)
+        except render.ServiceError as err:
+            raise pmgconf.ConfigError("config sync", None, None, str(err)) from None
     return 0
 
 
