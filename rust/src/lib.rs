@@ -5,12 +5,14 @@
 //! here converts between Python objects and that crate's types, releasing the GIL for the work.
 use pyo3::prelude::*;
 
+mod py_mime;
 mod py_patterns;
 
 /// The compiled module `pmgfast_native._native`.
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    py_mime::register(m)?;
     py_patterns::register(m)?;
     Ok(())
 }

@@ -238,7 +238,9 @@ pub fn walk(raw: &[u8], limits: &Limits) -> Message {
             .map(|(k, v)| {
                 let v = match v {
                     params::Value::Plain(p) => params::Value::Plain(pystr::unquote(p)),
-                    other => other.clone(),
+                    params::Value::Extended { charset, text } => {
+                        params::Value::Extended { charset: charset.clone(), text: pystr::unquote(text) }
+                    }
                 };
                 (guess_str(k), value_text(&v))
             })

@@ -27,11 +27,6 @@ pub fn lower(s: &[u8]) -> Vec<u8> {
     s.to_ascii_lowercase()
 }
 
-/// The first index of `needle` in `hay`, like `str.find`.
-pub fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    memchr::memmem::find(hay, needle)
-}
-
 /// `email.utils.unquote`: one pair of surrounding double quotes (unescaping `\\` and `\"`)
 /// or angle brackets removed.
 pub fn unquote(s: &[u8]) -> Vec<u8> {
