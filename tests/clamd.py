@@ -118,10 +118,11 @@ class ClamdServer:
         return server
 
     def render(self) -> None:
-        text = "".join(
-            f"section: {section}\n\t{rest}\n"
-            for section, _, rest in (line.partition(" ") for line in self.pmg_conf)
-        )
+        sections: dict[str, list[str]] = {}
+        for line in self.pmg_conf:
+            section, _, rest = line.partition(" ")
+            sections.setdefault(section, []).append(f"\t{rest}\n")
+        text = "".join(f"section: {name}\n{''.join(keys)}" for name, keys in sections.items())
         conf = pmgconf.parse(text, self.root / "pmg.conf")
         self.layout.conf_path.write_text(
             TemplateEngine(None).render("clamd.conf.in", build_context(conf, self.layout))

@@ -146,7 +146,8 @@ class ClamdClient:
     @classmethod
     def from_conf(cls, conf: ClamdConf, **options: object) -> ClamdClient:
         """A client for the clamd that ``conf`` (a parsed clamd.conf) describes."""
-        return cls(conf.address, stream_max_length=conf.stream_max_length, **options)  # type: ignore[arg-type]
+        options.setdefault("stream_max_length", conf.stream_max_length)
+        return cls(conf.address, **options)  # type: ignore[arg-type]
 
     # -- scanning -------------------------------------------------------------------------
 
