@@ -29,8 +29,13 @@ _SINGLE_BYTE = {
     "windows-1251", "windows-1252", "windows-1253", "windows-1254", "windows-1255",
     "windows-1256", "windows-1257", "windows-1258", "x-mac-cyrillic", "x-user-defined",
 }
-# Where a Python codec and the WHATWG index differ on a single byte (WHATWG wins).
-_SINGLE_BYTE_FIXES: dict[str, dict[int, str]] = {}
+# Where a Python codec and the WHATWG index differ on a byte (WHATWG wins). Besides these, the
+# WHATWG windows-* indexes map every byte 0x80-0x9F the vendor left undefined to the C1 control
+# of the same number, where Python's cp125x codecs fail.
+_SINGLE_BYTE_FIXES: dict[str, dict[int, str]] = {
+    "koi8-u": {0xAE: "\u045e", 0xBE: "\u040e"},  # WHATWG's KOI8-U is KOI8-RU here
+    "windows-1255": {0xCA: "\u05ba"},
+}
 # Python codecs for the WHATWG multi-byte decoders (webencodings' choice unless listed).
 _MULTI_BYTE_CODECS = {"gbk": "gb18030"}
 _tables: dict[str, tuple[dict[int, str], frozenset[int]]] = {}
@@ -67,8 +72,11 @@ def _table(name: str) -> tuple[dict[int, str], frozenset[int]]:
                 try:
                     table[b] = bytes([b]).decode(codec)
                 except UnicodeDecodeError:
-                    table[b] = "\ufffd"
-                    bad.add(b)
+                    if name.startswith("windows-") and 0x80 <= b <= 0x9F:
+                        table[b] = chr(b)
+                    else:
+                        table[b] = "\ufffd"
+                        bad.add(b)
         for b, c in _SINGLE_BYTE_FIXES.get(name, {}).items():
             table[b] = c
             if c == "\ufffd":
@@ -171,8 +179,10 @@ def decode_header(raw: bytes) -> str:
             out.append(guess(lit))
         value = bytearray(value)
         m = n + 1
+        stateful = cs.lower().startswith(b"iso-2022")
         while (
-            m < len(words)
+            not stateful
+            and m < len(words)
             and words[m][2].lower() == cs.lower()
             and all(c in _WS for c in s[end : words[m][0]])
         ):

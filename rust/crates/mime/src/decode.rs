@@ -42,10 +42,6 @@ pub fn a2b_base64(data: &[u8], strict: bool, out: &mut Vec<u8>) -> Option<()> {
     for (i, &ch) in data.iter().enumerate() {
         if ch == b'=' {
             padding_started = true;
-            if strict && quad_pos == 0 {
-                out.truncate(start_len);
-                return None;
-            }
             if quad_pos >= 2 {
                 pads += 1;
                 if quad_pos + pads >= 4 {

@@ -5,7 +5,8 @@
 //! 2. encoded words `=?charset[*lang]?B|Q?text?=` (charset and text without `?` or white
 //!    space) are found left to right; white space that only separates two encoded words is
 //!    dropped; adjacent words in the same charset are joined before conversion, so a
-//!    multi-byte character split across words survives;
+//!    multi-byte character split across words survives (not for the stateful `iso-2022-*`
+//!    charsets, whose words each return to ASCII);
 //! 3. B text is decoded like a base64 body, Q text with `_` as space; a word that does not
 //!    decode is kept as written;
 //! 4. text outside encoded words is UTF-8 when valid, else windows-1252.
@@ -104,7 +105,9 @@ pub fn decode_header(raw: &[u8]) -> String {
         let cs = words[w].charset;
         let mut end = words[w].end;
         let mut n = w + 1;
+        let stateful = cs.len() >= 8 && cs[..8].eq_ignore_ascii_case(b"iso-2022");
         while n < words.len()
+            && !stateful
             && words[n].charset.eq_ignore_ascii_case(cs)
             && s[end..words[n].start].iter().all(|&b| is_ws(b))
         {
