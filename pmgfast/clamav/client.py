@@ -1,9 +1,15 @@
 """The clamd client: INSTREAM scans over pooled IDSESSION connections, within a time budget.
 
-One :class:`ClamdClient` per worker process. Its connections stay open in clamd's ``IDSESSION``
-mode, so a scan costs one command on an open socket instead of a connect, a clamd thread
-hand-off and a close. The pool is thread-safe (libmilter calls back from several threads) and
+One :class:`ClamdClient` per worker process. In pooled mode its connections stay open in
+clamd's ``IDSESSION`` mode, so a scan costs one command on an open socket instead of a connect
+and a close; the pool is thread-safe (libmilter calls back from several threads) and
 fork-aware: a client inherited across ``fork()`` drops the parent's sockets and opens its own.
+
+Measured (``bench/bench_clamav.py``, clamd 1.4): over a Unix socket a session costs clamd
+*more* than a fresh connection (it re-arms the session socket in its main loop after every
+reply, one more thread wake-up per message), so a Unix-socket client connects per message by
+default; a TCP client pools, saving the TCP handshake (a round trip to a remote clamd).
+``pooled=True``/``False`` forces either way.
 
 Every scan has a budget (seconds, connect included). :meth:`ClamdClient.scan` never raises for
 clamd's faults: an unreachable daemon, a timeout, a reset connection or an unreadable reply is
@@ -114,8 +120,8 @@ class PoolStats:
 class ClamdClient:
     """Scan messages with clamd. Thread-safe; one per worker process.
 
-    ``pooled=False`` opens a connection per scan (plain ``INSTREAM``, no session): the baseline
-    the benchmark compares with, and a fallback for a clamd that misbehaves in sessions.
+    ``pooled=False`` opens a connection per scan (plain ``INSTREAM``, no session), ``True`` keeps
+    IDSESSION connections; ``None`` (default) pools TCP connections only (see the module text).
     """
 
     def __init__(
@@ -128,7 +134,7 @@ class ClamdClient:
         chunk_size: int = protocol.DEFAULT_CHUNK,
         pool_size: int = DEFAULT_POOL_SIZE,
         idle_timeout: float = DEFAULT_IDLE,
-        pooled: bool = True,
+        pooled: bool | None = None,
     ) -> None:
         self.address = ClamdAddress.parse(address) if isinstance(address, str) else address
         self.stream_max_length = stream_max_length
@@ -137,7 +143,7 @@ class ClamdClient:
         self.chunk_size = chunk_size
         self.pool_size = pool_size
         self.idle_timeout = idle_timeout
-        self.pooled = pooled
+        self.pooled = self.address.path is None if pooled is None else pooled
         self.stats = PoolStats()
         self._idle: list[_Connection] = []
         self._lock = threading.Lock()

@@ -80,7 +80,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
-    client = ClamdClient.from_conf(_conf(args), pooled=True)
+    client = ClamdClient.from_conf(_conf(args))
     worst = 0
     try:
         for path in args.files:

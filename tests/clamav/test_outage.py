@@ -5,14 +5,17 @@ from __future__ import annotations
 import os
 import signal
 
+import pytest
+
 from pmgfast.clamav import Verdict, assess
 from tests.clamav import mails
 from tests.clamd import EICAR_NAME, ClamdServer, eicar
 
 
-def test_stopped_clamd_is_a_tempfail_then_recovers(own_clamd: ClamdServer):
-    client = own_clamd.client()
-    assert client.scan(eicar()).name == EICAR_NAME  # a pooled connection exists now
+@pytest.mark.parametrize("pooled", [True, False], ids=["pooled", "per-message"])
+def test_stopped_clamd_is_a_tempfail_then_recovers(own_clamd: ClamdServer, pooled: bool):
+    client = own_clamd.client(pooled=pooled)
+    assert client.scan(eicar()).name == EICAR_NAME
 
     own_clamd.stop()
     for mail in (mails.eicar_in_zip(), mails.clean_mail()):
@@ -29,7 +32,7 @@ def test_stopped_clamd_is_a_tempfail_then_recovers(own_clamd: ClamdServer):
 
 
 def test_clamd_restart_costs_no_tempfail(own_clamd: ClamdServer):
-    client = own_clamd.client()
+    client = own_clamd.client(pooled=True)
     assert client.scan(eicar()).verdict is Verdict.VIRUS
     own_clamd.restart()  # the pooled session connection is dead now
     result = client.scan(eicar())
@@ -37,8 +40,9 @@ def test_clamd_restart_costs_no_tempfail(own_clamd: ClamdServer):
     assert client.stats.retries == 1 and client.stats.errors == 0
 
 
-def test_hung_clamd_runs_out_of_budget(own_clamd: ClamdServer):
-    client = own_clamd.client()
+@pytest.mark.parametrize("pooled", [True, False], ids=["pooled", "per-message"])
+def test_hung_clamd_runs_out_of_budget(own_clamd: ClamdServer, pooled: bool):
+    client = own_clamd.client(pooled=pooled)
     assert own_clamd.process is not None
     pid = own_clamd.process.pid
     os.kill(pid, signal.SIGSTOP)  # accepts connections (kernel backlog), never answers

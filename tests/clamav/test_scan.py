@@ -123,11 +123,17 @@ def test_stream_max_length_truncates_instead_of_failing(tmp_path: Path):
 
 
 def test_pool_reuses_connections(clamd: ClamdServer):
-    client = clamd.client(pool_size=2)
+    client = clamd.client(pool_size=2, pooled=True)
     for _ in range(10):
         assert client.scan(eicar()).verdict is Verdict.VIRUS
     assert client.stats.connects == 1 and client.stats.reused == 9
     assert client.idle_connections == 1
+
+
+def test_pooling_default_follows_the_measurements(clamd: ClamdServer):
+    # Unix socket: a fresh connection is cheaper for clamd than a session (bench_clamav).
+    assert not clamd.client().pooled
+    assert clamd.client(tcp=True).pooled
 
 
 def test_connect_per_message_baseline(clamd: ClamdServer):
@@ -138,7 +144,7 @@ def test_connect_per_message_baseline(clamd: ClamdServer):
 
 
 def test_pool_is_thread_safe(clamd: ClamdServer):
-    client = clamd.client(pool_size=4)
+    client = clamd.client(pool_size=4, pooled=True)
     payloads = [mails.eicar_in_zip(), mails.clean_mail()] * 20
     results: list[Verdict] = [Verdict.ERROR] * len(payloads)
 
@@ -157,7 +163,7 @@ def test_pool_is_thread_safe(clamd: ClamdServer):
 
 
 def test_forked_child_uses_its_own_connections(clamd: ClamdServer):
-    client = clamd.client()
+    client = clamd.client(pooled=True)
     assert client.scan(eicar()).verdict is Verdict.VIRUS
     read_end, write_end = os.pipe()
     pid = os.fork()
