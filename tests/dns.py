@@ -49,9 +49,13 @@ def escape_name(name: str) -> str:
 
 def _quote_txt(data: bytes) -> str:
     """One TXT character-string: quoted, with every byte that is not plain text as \\DDD."""
-    return '"' + "".join(
-        chr(b) if 0x20 <= b < 0x7F and chr(b) not in "\"\\'" else f"\\{b:03d}" for b in data
-    ) + '"'
+    return (
+        '"'
+        + "".join(
+            chr(b) if 0x20 <= b < 0x7F and chr(b) not in "\"\\'" else f"\\{b:03d}" for b in data
+        )
+        + '"'
+    )
 
 
 @dataclass

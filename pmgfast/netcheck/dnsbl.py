@@ -54,10 +54,8 @@ class DnsblVerdict:
 
     def reply_text(self) -> str:
         """The SMTP reply postscreen gives a blocked client."""
-        return "550 5.7.1 Service unavailable; client [%s] blocked using %s" % (
-            self.ip,
-            ", ".join(self.sites),
-        )
+        sites = ", ".join(self.sites)
+        return f"550 5.7.1 Service unavailable; client [{self.ip}] blocked using {sites}"
 
 
 async def _ask(
@@ -112,24 +110,27 @@ def _rule(reply: str, name: str, score: float, description: str, every_hop: bool
     return KnownRule(entry.filter, name, score, description, every_hop)
 
 
+_SBL = "Received via a relay in Spamhaus "
+_WL = "Sender listed at https://www.dnswl.org/, "
 KNOWN: dict[str, tuple[KnownRule, ...]] = {
     "zen.spamhaus.org": (
-        _rule("127.0.0.2", "RCVD_IN_SBL", 2.596, "Received via a relay in Spamhaus SBL", True),
-        _rule("127.0.0.3", "RCVD_IN_SBL_CSS", 3.335, "Received via a relay in Spamhaus SBL-CSS", True),
-        _rule("127.0.0.[4..7]", "RCVD_IN_XBL", 0.375, "Received via a relay in Spamhaus XBL", False),
-        _rule("127.0.0.[10;11]", "RCVD_IN_PBL", 3.558, "Received via a relay in Spamhaus PBL", False),
+        _rule("127.0.0.2", "RCVD_IN_SBL", 2.596, _SBL + "SBL", True),
+        _rule("127.0.0.3", "RCVD_IN_SBL_CSS", 3.335, _SBL + "SBL-CSS", True),
+        _rule("127.0.0.[4..7]", "RCVD_IN_XBL", 0.375, _SBL + "XBL", False),
+        _rule("127.0.0.[10;11]", "RCVD_IN_PBL", 3.558, _SBL + "PBL", False),
     ),
     "bl.spamcop.net": (
-        _rule("127.0.0.2", "RCVD_IN_BL_SPAMCOP_NET", 1.347, "Received via a relay in bl.spamcop.net", True),
+        _rule("127.0.0.2", "RCVD_IN_BL_SPAMCOP_NET", 1.347,
+              "Received via a relay in bl.spamcop.net", True),
     ),
     "psbl.surriel.com": (
         _rule("127.0.0.2", "RCVD_IN_PSBL", 2.7, "Received via a relay in PSBL", True),
     ),
     "list.dnswl.org": (
-        _rule("127.0.[0..255].0", "RCVD_IN_DNSWL_NONE", -0.0001, "Sender listed at https://www.dnswl.org/, no trust", False),
-        _rule("127.0.[0..255].1", "RCVD_IN_DNSWL_LOW", -0.7, "Sender listed at https://www.dnswl.org/, low trust", False),
-        _rule("127.0.[0..255].2", "RCVD_IN_DNSWL_MED", -2.3, "Sender listed at https://www.dnswl.org/, medium trust", False),
-        _rule("127.0.[0..255].3", "RCVD_IN_DNSWL_HI", -5.0, "Sender listed at https://www.dnswl.org/, high trust", False),
+        _rule("127.0.[0..255].0", "RCVD_IN_DNSWL_NONE", -0.0001, _WL + "no trust", False),
+        _rule("127.0.[0..255].1", "RCVD_IN_DNSWL_LOW", -0.7, _WL + "low trust", False),
+        _rule("127.0.[0..255].2", "RCVD_IN_DNSWL_MED", -2.3, _WL + "medium trust", False),
+        _rule("127.0.[0..255].3", "RCVD_IN_DNSWL_HI", -5.0, _WL + "high trust", False),
     ),
 }  # fmt: skip
 
@@ -181,9 +182,7 @@ async def rbl_hits(
                 continue
             for rule in known:
                 if (is_client or rule.every_hop) and any(rule.filter.matches(a) for a in replies):
-                    fired.setdefault(rule.name, (rule.score, rule.description, []))[2].append(
-                        where
-                    )
+                    fired.setdefault(rule.name, (rule.score, rule.description, []))[2].append(where)
     hits = [
         Hit(name, score, f"{description} [{', '.join(dict.fromkeys(where))}]")
         for name, (score, description, where) in fired.items()

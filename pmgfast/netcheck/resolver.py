@@ -15,6 +15,7 @@ treats a timeout as "not listed", SPF as ``temperror``).
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -109,6 +110,9 @@ class CacheStats:
     queries: int = 0  # questions actually sent
 
 
+Key = tuple[str, dns.rdatatype.RdataType]
+
+
 class Resolver:
     """Shared, caching, budgeted asynchronous resolver (see the module docstring)."""
 
@@ -127,8 +131,10 @@ class Resolver:
         self.negative_ttl = negative_ttl
         self.max_ttl = max_ttl
         self.stats = CacheStats()
-        self._cache: OrderedDict[tuple[str, int], tuple[float, Lookup]] = OrderedDict()
-        self._inflight: dict[tuple[str, int], asyncio.Task[Lookup]] = {}
+        self._cache: OrderedDict[tuple[str, dns.rdatatype.RdataType], tuple[float, Lookup]] = (
+            OrderedDict()
+        )
+        self._inflight: dict[tuple[str, dns.rdatatype.RdataType], asyncio.Task[Lookup]] = {}
         if nameservers:
             self._dns = dns.asyncresolver.Resolver(configure=False)
             self._dns.nameservers = [
@@ -178,17 +184,17 @@ class Resolver:
         else:
             task = loop.create_task(self._fetch(key, name, rdtype))
             self._inflight[key] = task
-            task.add_done_callback(lambda t, k=key: self._forget(k, t))
+            task.add_done_callback(functools.partial(self._forget, key))
         try:
             return await asyncio.wait_for(asyncio.shield(task), wait)
         except TimeoutError:
             return Lookup(name, rdtype, Status.TIMEOUT, detail=f"no answer within {wait:.3f} s")
 
-    def _forget(self, key: tuple[str, int], task: asyncio.Task[Lookup]) -> None:
+    def _forget(self, key: Key, task: asyncio.Task[Lookup]) -> None:
         if self._inflight.get(key) is task:
             del self._inflight[key]
 
-    async def _fetch(self, key: tuple[str, int], name: str, rdtype: str) -> Lookup:
+    async def _fetch(self, key: Key, name: str, rdtype: str) -> Lookup:
         self.stats.queries += 1
         qname, qtype = key
         try:
@@ -239,7 +245,7 @@ class Resolver:
                     return min(rrset.ttl, next(iter(rrset)).minimum, self.negative_ttl)
         return self.negative_ttl
 
-    def _store(self, key: tuple[str, int], result: Lookup, ttl: int) -> None:
+    def _store(self, key: Key, result: Lookup, ttl: int) -> None:
         ttl = min(ttl, self.max_ttl)
         if ttl <= 0 or self.cache_size <= 0:
             return

@@ -90,7 +90,9 @@ def _parse_octet(text: str, entry: str) -> Octet:
 
 def _split_filter(text: str) -> list[str]:
     """Split d.d.d.d on the dots that are not inside brackets."""
-    parts, depth, current = [], 0, []
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
     for char in text:
         if char == "[":
             depth += 1

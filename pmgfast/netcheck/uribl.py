@@ -43,7 +43,7 @@ class UriRule:
     description: str
 
 
-def _bits(zone: str, table: list[tuple[int, str, float, str]]) -> tuple[UriRule, ...]:
+def _bits(table: list[tuple[int, str, float, str]]) -> tuple[UriRule, ...]:
     return tuple(UriRule(mask, None, name, score, text) for mask, name, score, text in table)
 
 
@@ -53,13 +53,13 @@ def _exact(table: list[tuple[str, str, float, str]]) -> tuple[UriRule, ...]:
 
 _DBL = "Contains a {} URL listed in the Spamhaus DBL blocklist"
 KNOWN: dict[str, tuple[UriRule, ...]] = {
-    "multi.surbl.org": _bits("multi.surbl.org", [
+    "multi.surbl.org": _bits([
         (8, "URIBL_PH_SURBL", 0.61, "Contains an URL listed in the PH SURBL blocklist"),
         (16, "URIBL_MW_SURBL", 1.263, "Contains a URL listed in the MW SURBL blocklist"),
         (32, "URIBL_ABUSE_SURBL", 1.25, "Contains an URL listed in the ABUSE SURBL blocklist"),
         (64, "URIBL_CR_SURBL", 1.263, "Contains an URL listed in the CR SURBL blocklist"),
     ]),
-    "multi.uribl.com": _bits("multi.uribl.com", [
+    "multi.uribl.com": _bits([
         (2, "URIBL_BLACK", 1.7, "Contains an URL listed in the URIBL blacklist"),
         (4, "URIBL_GREY", 0.424, "Contains an URL listed in the URIBL greylist"),
         (8, "URIBL_RED", 0.001, "Contains an URL listed in the URIBL redlist"),
@@ -160,9 +160,8 @@ def _rules_for(zone: str, reply: str, entries: list[SiteEntry]) -> list[tuple[st
     last = int(reply.rsplit(".", 1)[1])
     fired = []
     for rule in known:
-        if rule.mask is not None and last & rule.mask and reply.startswith("127.0.0."):
-            fired.append((rule.name, rule.score, rule.description))
-        elif rule.reply is not None and reply == rule.reply:
+        by_bit = rule.mask is not None and bool(last & rule.mask) and reply.startswith("127.0.0.")
+        if by_bit or (rule.reply is not None and reply == rule.reply):
             fired.append((rule.name, rule.score, rule.description))
     return fired
 
@@ -187,10 +186,7 @@ async def check_uris(
     zones = list(dict.fromkeys(entry.domain for entry in entries))
     wanted = targets(items, limit)
     jobs: list[tuple[Target, str]] = [
-        (t, zone)
-        for t in wanted
-        for zone in zones
-        if not (t.is_address and zone in NO_ADDRESSES)
+        (t, zone) for t in wanted for zone in zones if not (t.is_address and zone in NO_ADDRESSES)
     ]
     result.looked_up = len(jobs)
     answers: list[Lookup] = await asyncio.gather(
