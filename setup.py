@@ -16,7 +16,9 @@ import sys
 from setuptools import Extension, setup
 
 # module name -> Cython source. Each module has a pure-Python twin named in its docstring.
-EXTENSIONS: dict[str, str] = {}
+EXTENSIONS: dict[str, str] = {
+    "pmgfast.bayes._tokenizer": "ext/bayes_tokenizer.pyx",
+}
 
 
 def _extensions() -> list[Extension]:

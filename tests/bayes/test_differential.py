@@ -1,0 +1,103 @@
+"""The compiled tokenizer and the pure twin give identical ids: on every message of the corpus
+and on generated input full of the characters where they could part ways.
+
+The generated text mixes URL and address syntax with characters that stress the rules: astral
+letters and emoji, lone surrogates (what ``surrogateescape`` decoding leaves), letters whose
+lowercase is longer (``İ``) or depends on context (final ``Σ``), Unicode digits and white
+space, NBSP and the ASCII separators ``str.strip()`` also removes.
+"""
+
+from __future__ import annotations
+
+import mmh3
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pmgfast.bayes import tokenizer
+from pmgfast.bayes.features import TokenizerInput
+
+FRAGMENTS = [
+    "http://", "https://", "HTTP://", "mailto:", "://", "@", ".", "..", ":", "/", "?", "#",
+    "[", "]", "-", "_", " ", "\t", "\n", "\r\n", "\u00a0", "\u2003", "\x1c", "\x85",
+    "www.", "Example.COM", "mail.example.co.uk", "192.168.0.1", "10.0.0.300", "1.2.3",
+    "8.12.11", "[2001:db8::1]", ":8080", "user:pw@", "/path/to/file.html", "?q=1", "#frag",
+    "İstanbul", "ΑΣ", "Σ", "ς", "ß", "ǅ", "ﬃ", "K", "Ⅻ", "٣٤٥", "x²", "ÀÉÎÕÜ",
+    "\udc80", "\udcff", "\ud800", "😀", "𝔘𝔫𝔦𝔠𝔬𝔡𝔢", "𐐀𐐁", "中文字符", "a", "ab", "abc",
+    "word", "WORD", "twelve_chars", "thirteenchars", "supercalifragilistic",
+]  # fmt: skip
+
+any_char = st.characters(min_codepoint=0, max_codepoint=0x10FFFF, exclude_categories=())
+astral = st.characters(min_codepoint=0x10000, max_codepoint=0x10FFFF, exclude_categories=())
+piece = st.one_of(
+    st.sampled_from(FRAGMENTS),
+    st.text(any_char, max_size=6),
+    st.text(astral, min_size=1, max_size=4),
+    st.text(st.sampled_from("abcXYZ019_"), min_size=1, max_size=16),
+)
+text = st.lists(piece, max_size=24).map("".join)
+texts = st.lists(text, max_size=3).map(tuple)
+
+features = st.builds(
+    TokenizerInput,
+    subject=text,
+    from_addr=text,
+    from_name=text,
+    received=texts,
+    content_types=texts,
+    charsets=texts,
+    header_names=texts,
+    texts=texts,
+    uris=st.lists(text, max_size=5).map(tuple),
+)
+
+SETTINGS = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@SETTINGS
+@given(features)
+def test_generated_input(bayes_native, features):
+    assert bayes_native.tokenize(features) == tokenizer.tokenize_py(features)
+
+
+@SETTINGS
+@given(text, st.sampled_from(["", "subject:", "ü:", "😀"]), st.booleans())
+def test_generated_text(bayes_native, text, prefix, bigrams):
+    assert bayes_native.tokenize_text(text, prefix, bigrams) == tokenizer.tokenize_text_py(
+        text, prefix, bigrams
+    )
+
+
+@SETTINGS
+@given(st.text(any_char, max_size=80))
+def test_token_id_is_mmh3(bayes_native, token):
+    expected = mmh3.hash64(token.encode("utf-8", "surrogatepass"), 0, True, True)[0]
+    assert bayes_native.token_id(token) == expected == tokenizer.token_id_py(token)
+
+
+def test_token_id_every_tail_length(bayes_native):
+    """Keys of 0 to 80 bytes cover every tail case of MurmurHash3 x64_128 several times."""
+    for n in range(81):
+        token = "".join(chr(0x21 + (i * 7) % 90) for i in range(n))
+        assert bayes_native.token_id(token) == mmh3.hash64(token.encode(), 0, True, True)[0]
+
+
+def test_spamassassin_corpus(bayes_native, spamassassin):
+    """Every message of ../shared/corpus/spamassassin (3,654 of them)."""
+    assert len(spamassassin) == 3654
+    differ = [
+        name
+        for _, name, features in spamassassin
+        if bayes_native.tokenize(features) != tokenizer.tokenize_py(features)
+    ]
+    assert differ == []
+
+
+def test_mime_edge_cases(bayes_native, mime_edge_cases):
+    """Malformed and unusual MIME messages: both agree, neither raises."""
+    assert len(mime_edge_cases) > 500
+    differ = [
+        name
+        for name, features in mime_edge_cases
+        if bayes_native.tokenize(features) != tokenizer.tokenize_py(features)
+    ]
+    assert differ == []

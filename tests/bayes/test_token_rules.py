@@ -1,0 +1,225 @@
+"""The token rules of pmgfast.bayes.tokenizer, field by field, on hand-made input.
+
+Each case states the readable tokens the rules promise (``token_strings``), then checks that
+the twin and the compiled tokenizer both return exactly their ids.
+"""
+
+from __future__ import annotations
+
+from array import array
+
+import mmh3
+import pytest
+
+from pmgfast import native
+from pmgfast.bayes import tokenizer
+from pmgfast.bayes.features import TokenizerInput
+from pmgfast.bayes.tokenizer import token_strings
+
+NO_FROM = "from:none"  # every input without a From address has this token
+
+
+def _id(token: str) -> int:
+    return mmh3.hash64(token.encode("utf-8", "surrogatepass"), 0, True, True)[0]
+
+
+def _expect(features: TokenizerInput, tokens: set[str], bayes_native) -> None:
+    assert token_strings(features) == tokens
+    ids = array("q", sorted({_id(t) for t in tokens}))
+    assert tokenizer.tokenize_py(features) == ids
+    assert bayes_native.tokenize(features) == ids
+
+
+def test_words_lowercase_length_window_and_bigrams(bayes_native):
+    features = TokenizerInput(
+        texts=("Buy CHEAP pills at my-store, NOW: a supercalifragilistic deal",)
+    )
+    _expect(
+        features,
+        {
+            NO_FROM,
+            "buy", "cheap", "pills", "store", "now", "deal",
+            # "at", "my" and "a" are too short and invisible to bigrams
+            "buy cheap", "cheap pills", "pills store", "store now",
+            "skip:s 20",  # 23 letters; the skip token breaks the chain, so no "now deal"
+        },
+        bayes_native,
+    )  # fmt: skip
+
+
+def test_words_are_unicode_word_runs(bayes_native):
+    features = TokenizerInput(texts=("Grüße_aus Ωμέγα 😀😀😀 ٣٤٥ x²y",))
+    _expect(
+        features,
+        {
+            NO_FROM,
+            "grüße_aus", "ωμέγα", "٣٤٥", "x²y",  # \w is str.isalnum() or "_"; emoji are not
+            "grüße_aus ωμέγα", "ωμέγα ٣٤٥", "٣٤٥ x²y",
+        },
+        bayes_native,
+    )  # fmt: skip
+
+
+def test_word_length_limits_are_in_code_points():
+    assert tokenizer.MIN_WORD == 3
+    assert tokenizer.MAX_WORD == 12
+    twelve, thirteen = "é" * 12, "é" * 13
+    assert token_strings(TokenizerInput(texts=(f"{twelve} {thirteen}",))) == {
+        NO_FROM,
+        twelve,
+        "skip:é 10",
+    }
+
+
+def test_bigrams_stay_inside_one_text():
+    features = TokenizerInput(texts=("first part", "second part"))
+    assert token_strings(features) == {
+        NO_FROM, "first", "part", "first part", "second", "second part",
+    }  # fmt: skip
+
+
+def test_subject_and_display_name(bayes_native):
+    features = TokenizerInput(subject="Re: FREE Money!!!", from_name="Dr. John Smith")
+    _expect(
+        features,
+        {
+            NO_FROM,
+            "subject:free", "subject:money", "subject:free money",
+            "from:name:john", "from:name:smith",  # display names have no bigrams
+        },
+        bayes_native,
+    )  # fmt: skip
+
+
+def test_from_address_and_domain_pieces(bayes_native):
+    features = TokenizerInput(from_addr="  Joe.Bloggs@Mail.Example.CO.UK. ")
+    _expect(
+        features,
+        {
+            "from:addr:joe.bloggs@mail.example.co.uk.",
+            "from:domain:mail.example.co.uk",
+            "from:domain:example.co.uk",
+            "from:domain:co.uk",
+            "from:domain:uk",
+        },
+        bayes_native,
+    )
+
+
+def test_received_hops_give_ip_prefixes_and_hosts(bayes_native):
+    hop = (
+        "from mail.Example.com (mail.example.com [192.0.2.17]) by mx-1.test.org.\n"
+        "\t(8.12.11/8.12.11) with ESMTP id g2R5cAg29422 for <jm@jmason.org>; 27 Mar 2002"
+    )
+    _expect(
+        TokenizerInput(received=(hop,)),
+        {
+            NO_FROM,
+            "received:host:mail.example.com", "received:host:example.com", "received:host:com",
+            "received:ip:192", "received:ip:192.0", "received:ip:192.0.2",
+            "received:ip:192.0.2.17",
+            "received:host:mx-1.test.org", "received:host:test.org", "received:host:org",
+            "received:host:jmason.org",
+            # "8.12.11" is a version number: its last label is not letters
+        },
+        bayes_native,
+    )  # fmt: skip
+
+
+def test_received_ignores_runs_that_are_not_hosts():
+    hop = "from a..b.com (1.2.3.4.5) by x.c0m; 300.1.2.3 .-.; localhost"
+    assert token_strings(TokenizerInput(received=(hop,))) == {
+        NO_FROM,
+        "received:ip:300", "received:ip:300.1", "received:ip:300.1.2", "received:ip:300.1.2.3",
+    }  # fmt: skip
+
+
+def test_part_headers(bayes_native):
+    features = TokenizerInput(
+        content_types=("Text/HTML; charset=UTF-8", "multipart/alternative", " ; x"),
+        charsets=(" UTF-8 ", ""),
+        header_names=("X-Mailer", "Received", "  "),
+    )
+    _expect(
+        features,
+        {
+            NO_FROM,
+            "ct:text/html", "ct:multipart/alternative",
+            "charset:utf-8",
+            "header:x-mailer", "header:received",
+        },
+        bayes_native,
+    )  # fmt: skip
+
+
+def test_url_pieces(bayes_native):
+    features = TokenizerInput(
+        uris=(
+            "HTTP://user:pw@WWW.Spam.example.COM:8080/Path/to/index.html?id=123#frag",
+            "https://192.0.2.1/x",
+            "mailto:Sales@Shop.Example.net?subject=hello",
+            "www.Example.org",
+            "ftp://[2001:db8::1]/pub",
+        )
+    )
+    _expect(
+        features,
+        {
+            NO_FROM,
+            "url:scheme:http", "url:port:8080",
+            "url:host:www.spam.example.com", "url:host:spam.example.com",
+            "url:host:example.com", "url:host:com",
+            "url:path:path", "url:path:index", "url:path:html",  # "to" is too short
+            "url:scheme:https",
+            "url:ip:192", "url:ip:192.0", "url:ip:192.0.2", "url:ip:192.0.2.1",
+            "url:scheme:mailto", "url:mailto:shop.example.net", "url:mailto:example.net",
+            "url:mailto:net",
+            "url:host:www.example.org", "url:host:example.org", "url:host:org",
+            "url:scheme:ftp", "url:ipv6", "url:path:pub",
+        },
+        bayes_native,
+    )  # fmt: skip
+
+
+def test_ids_are_sorted_unique_int64(bayes_native):
+    features = TokenizerInput(texts=("spam spam spam eggs spam",), subject="spam spam")
+    ids = bayes_native.tokenize(features)
+    assert isinstance(ids, array) and ids.typecode == "q"
+    assert list(ids) == sorted(set(ids))
+    assert len(ids) == len(token_strings(features))
+
+
+def test_empty_input_has_only_the_no_sender_token(bayes_native):
+    assert bayes_native.tokenize(TokenizerInput()) == array("q", [_id(NO_FROM)])
+    assert bayes_native.tokenize_text("") == array("q")
+
+
+def test_tokenize_text_with_prefix(bayes_native):
+    expected = array("q", sorted({_id(t) for t in ("note:hello", "note:world")}))
+    assert bayes_native.tokenize_text("Hello, World", "note:", False) == expected
+    assert tokenizer.tokenize_text_py("Hello, World", "note:", False) == expected
+
+
+def test_long_fields_are_cut(bayes_native):
+    text = "word " * (tokenizer.MAX_TEXT_CHARS // 5) + "beyond"
+    assert "beyond" not in token_strings(TokenizerInput(texts=(text,)))
+    assert bayes_native.tokenize(TokenizerInput(texts=(text,))) == tokenizer.tokenize_py(
+        TokenizerInput(texts=(text,))
+    )
+    subject = "x" * (tokenizer.MAX_FIELD_CHARS - 1) + " tail"
+    assert "subject:tail" not in token_strings(TokenizerInput(subject=subject))
+
+
+def test_non_str_fields_raise_type_error(bayes_native):
+    with pytest.raises(TypeError):
+        bayes_native.tokenize(TokenizerInput(texts=(b"bytes",)))  # type: ignore[arg-type]
+
+
+def test_constants_agree(bayes_native):
+    for name in ("MIN_WORD", "MAX_WORD", "MAX_TEXT_CHARS", "MAX_FIELD_CHARS"):
+        assert getattr(bayes_native, name) == getattr(tokenizer, name)
+
+
+def test_dispatch_uses_the_compiled_tokenizer_unless_pure():
+    expected = "python" if native.NO_EXTENSIONS else "cython"
+    assert expected == tokenizer.IMPLEMENTATION
