@@ -42,6 +42,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     docs = sub.add_parser("docs", help="print the key reference as Markdown")
     docs.set_defaults(func=cmd_docs)
 
+    postfix = sub.add_parser(
+        "postfix",
+        help="print the Postfix main.cf and master.cf entries for the pmgfast milter",
+        description="Render the main.cf and master.cf entries that put the pmgfast milter in "
+        "Postfix's mail path: before-queue (smtpd_milters on mail.ext_port and mail.int_port) "
+        "or after-queue (content_filter to a second smtpd running the milter), plus the "
+        "re-injection smtpd (pmgfast.reinject_port). Templates: "
+        "<config dir>/templates/postfix-milter-{main,master}.cf.in override the built-in ones.",
+    )
+    postfix.add_argument(
+        "--mode",
+        choices=("before-queue", "after-queue"),
+        help="default: from mail.before_queue_filtering",
+    )
+    postfix.add_argument(
+        "--listen", default="", help="address the receiving ports bind to (default: all)"
+    )
+    postfix.add_argument("--part", choices=("main", "master", "both"), default="both")
+    postfix.set_defaults(func=cmd_postfix)
+
     sync = sub.add_parser(
         "sync",
         help="render service configuration (clamd.conf, freshclam.conf, ...) from templates",
@@ -178,3 +198,17 @@ def _key(path: object, section: str, name: str) -> Key:
         return lookup(section, name)
     except KeyError as err:
         raise pmgconf.ConfigError(str(path), None, f"{section}.{name}", err.args[0]) from None
+
+
+def cmd_postfix(args: argparse.Namespace) -> int:
+    from pmgfast.postfix import render
+
+    paths = common.paths(args)
+    rendered = render(pmgconf.load(paths.pmg_conf), paths.config_dir, args.mode, args.listen)
+    if args.part in ("main", "both"):
+        print("# main.cf\n" + rendered.main if args.part == "both" else rendered.main, end="")
+    if args.part == "both":
+        print()
+    if args.part in ("master", "both"):
+        print("# master.cf\n" + rendered.master if args.part == "both" else rendered.master, end="")
+    return 0

@@ -150,6 +150,8 @@ def _verify_one(message: dkimpy.DKIM, index: int, keys: _Keys, value: bytes) -> 
         valid = message.verify(idx=index, dnsfunc=keys)
     except dkimpy.DnsTimeoutError:
         return Signature(domain, selector, "temperror", "key lookup failed")
+    except dkimpy.ValidationError as exc:  # body hash mismatch, expired, bad tag values
+        return Signature(domain, selector, "fail", str(exc))
     except Exception as exc:  # dkimpy on malformed input: record, never crash
         return Signature(domain, selector, "permerror", f"{type(exc).__name__}: {exc}")
     if valid:
