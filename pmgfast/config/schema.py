@@ -495,7 +495,7 @@ KEYS: tuple[Key, ...] = (
     _string(
         "pmgfast",
         "milter_socket",
-        "inet:10024@127.0.0.1",
+        "inet:10026@127.0.0.1",
         "Where the milter pool listens, in libmilter's notation: inet:PORT@HOST, "
         "inet6:PORT@HOST or unix:/PATH (Postfix: smtpd_milters = inet:HOST:PORT or unix:PATH).",
     ),

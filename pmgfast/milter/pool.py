@@ -54,7 +54,7 @@ def rss_mib() -> float:
 
 @dataclass
 class PoolSpec:
-    socket: str = "inet:10024@127.0.0.1"
+    socket: str = "inet:10026@127.0.0.1"
     workers: int = 0  # 0: one per core
     max_messages: int = 10000
     max_growth_mib: float = 64.0
