@@ -6,6 +6,7 @@ import argparse
 
 from pmgfast.cli import common
 from pmgfast.db import migrate
+from pmgfast.rules import store as rules_store
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -29,19 +30,24 @@ def cmd_init(args: argparse.Namespace) -> int:
     database = common.database(args)
     if database.embedded is not None and database.embedded.initialise():
         print(f"created the embedded PostgreSQL cluster in {database.embedded.data_dir}")
-    return _upgrade(database)
+    return _upgrade(database, defaults=True)
 
 
 def cmd_upgrade(args: argparse.Namespace) -> int:
     return _upgrade(common.database(args))
 
 
-def _upgrade(database: common.Database) -> int:
+def _upgrade(database: common.Database, defaults: bool = False) -> int:
+    """Apply pending migrations; with ``defaults`` also install the factory rules when the
+    rule database is empty (a new database, as PMG's ``init_ruledb``)."""
     with common.connection(database) as conn:
         applied = migrate.upgrade(conn)
         version = migrate.current_version(conn)
+        installed = defaults and rules_store.install_defaults(conn)
     for migration in applied:
         print(f"applied migration {migration.version:04d} {migration.name}")
+    if installed:
+        print("installed the factory mail filter rules")
     print(
         f"schema version {version} ({'upgraded' if applied else 'up to date'}) on "
         f"{database.describe()}"
@@ -87,5 +93,6 @@ def cmd_reset(args: argparse.Namespace) -> int:
         migrate.drop_all(conn)
         migrate.upgrade(conn)
         version = migrate.current_version(conn)
+        rules_store.install_defaults(conn)
     print(f"database reset: schema version {version} on {database.describe()}")
     return 0

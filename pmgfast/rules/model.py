@@ -41,6 +41,9 @@ class ClassUse:
     and_: bool = False
     invert: bool = False
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "groups", tuple(sorted(self.groups)))
+
 
 @dataclass(frozen=True, slots=True)
 class Rule:

@@ -106,7 +106,7 @@ def _insert(conn: psycopg.Connection, table: str, columns: tuple[str, ...],
         given = [(row_id, *values) for row_id, values in rows if row_id is not None]
         if given:
             cur.executemany(f"INSERT INTO {table} (ID, {names}) VALUES (%s, {marks})", given)
-        _bump(conn, table)
+            _bump(conn, table)
         for i, (row_id, values) in enumerate(rows):
             if row_id is None:
                 cur.execute(f"INSERT INTO {table} ({names}) VALUES ({marks}) RETURNING ID", values)
