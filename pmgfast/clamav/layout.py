@@ -7,8 +7,9 @@ clamd.conf back, so a socket or database directory is written down in one place.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -47,3 +48,8 @@ class ClamdLayout:
 
 
 SYSTEM = ClamdLayout()
+
+
+def layout_from_config(conf: Any) -> ClamdLayout:
+    """Debian's layout, with the clamd.conf path ``pmgfast.clamd_conf`` of a PmgConf."""
+    return replace(SYSTEM, conf_path=Path(str(conf.get("pmgfast", "clamd_conf"))))

@@ -136,13 +136,17 @@ def cmd_sync(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from pmgfast import render
+    from pmgfast.clamav.layout import layout_from_config
 
     paths = common.paths(args)
     conf = pmgconf.load(paths.pmg_conf)
     engine = render.TemplateEngine(paths.config_dir)
     root = Path(args.root).absolute() if args.root else None
     try:
-        planned = render.plan(render.default_targets(), render.build_context(conf), engine, root)
+        layout = layout_from_config(conf)
+        planned = render.plan(
+            render.default_targets(layout), render.build_context(conf, layout), engine, root
+        )
     except render.TemplateError as err:
         raise pmgconf.ConfigError("template", None, None, err.args[0]) from None
     changed = [item for item in planned if item.changed]

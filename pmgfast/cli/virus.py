@@ -17,6 +17,8 @@ from pmgfast.clamav import ClamdClient, ClamdUnavailable, assess, read_clamd_con
 from pmgfast.clamav.conf import ClamdConf, ClamdConfError
 from pmgfast.clamav.database import database_status
 from pmgfast.clamav.layout import SYSTEM
+from pmgfast.cli import common
+from pmgfast.config import pmgconf
 from pmgfast.config.pmgconf import ConfigError
 
 
@@ -24,9 +26,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("virus", help="ClamAV databases, clamd state, test scans")
     parser.add_argument(
         "--clamd-conf",
-        default=str(SYSTEM.conf_path),
-        help=f"the clamd.conf to read the socket and database directory from "
-        f"(default {SYSTEM.conf_path}, as written by 'pmgfast config sync')",
+        help="the clamd.conf to read the socket and database directory from (default: "
+        f"pmg.conf's pmgfast.clamd_conf, {SYSTEM.conf_path}, as 'pmgfast config sync' writes it)",
     )
     sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     status = sub.add_parser("status", help="signature databases and whether clamd answers")
@@ -39,10 +40,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _conf(args: argparse.Namespace) -> ClamdConf:
+    path = args.clamd_conf
+    if path is None:
+        path = str(pmgconf.load(common.paths(args).pmg_conf).get("pmgfast", "clamd_conf"))
     try:
-        return read_clamd_conf(Path(args.clamd_conf))
+        return read_clamd_conf(Path(path))
     except ClamdConfError as err:
-        raise ConfigError(args.clamd_conf, None, None, str(err)) from None
+        raise ConfigError(path, None, None, str(err)) from None
 
 
 def cmd_status(args: argparse.Namespace) -> int:

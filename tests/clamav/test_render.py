@@ -214,3 +214,15 @@ def test_config_sync_command(tmp_path: Path, capsys):
     (config_dir / "templates" / "clamd.conf.in").write_text("LocalSocket {{ nothing }}\n")
     assert main([*base, "config", "sync", "--root", str(root)]) == 1
     assert "nothing" in capsys.readouterr().err
+
+
+def test_clamd_conf_location_follows_pmg_conf(tmp_path: Path, capsys):
+    config_dir = tmp_path / "etc-pmgfast"
+    config_dir.mkdir()
+    (config_dir / "pmg.conf").write_text("section: pmgfast\n\tclamd_conf /srv/clamav/clamd.conf\n")
+    root = tmp_path / "root"
+    base = ["--state-dir", str(tmp_path / "state"), "--config-dir", str(config_dir)]
+    assert main([*base, "config", "sync", "--root", str(root)]) == 0
+    assert (root / "srv" / "clamav" / "clamd.conf").is_file()
+    fresh = options((root / "etc" / "clamav" / "freshclam.conf").read_text())
+    assert fresh["NotifyClamd"] == "/srv/clamav/clamd.conf"

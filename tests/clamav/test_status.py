@@ -75,3 +75,12 @@ def test_scan_command(clamd: ClamdServer, tmp_path: Path, capsys):
 def test_unreadable_clamd_conf_is_a_plain_error(tmp_path: Path, capsys):
     assert main(["virus", "--clamd-conf", str(tmp_path / "none.conf"), "status"]) == 1
     assert "cannot read" in capsys.readouterr().err
+
+
+def test_status_reads_the_clamd_conf_named_in_pmg_conf(clamd: ClamdServer, tmp_path: Path, capsys):
+    config_dir = tmp_path / "etc"
+    config_dir.mkdir()
+    (config_dir / "pmg.conf").write_text(f"section: pmgfast\n\tclamd_conf {clamd.conf_path}\n")
+    base = ["--state-dir", str(tmp_path / "state"), "--config-dir", str(config_dir)]
+    assert main([*base, "virus", "status"]) == 0
+    assert "running, ClamAV" in capsys.readouterr().out
