@@ -491,6 +491,60 @@ KEYS: tuple[Key, ...] = (
         "The clamd.conf that 'pmgfast config sync' writes and the virus scanner reads back "
         "(where clamd listens, its StreamMaxLength). PMG: /etc/clamav/clamd.conf.",
     ),
+    # milter pool (issue 5; PMG's pmg-smtp-filter has these as constants)
+    _string(
+        "pmgfast",
+        "milter_socket",
+        "inet:10026@127.0.0.1",
+        "Where the milter pool listens, in libmilter's notation: inet:PORT@HOST, "
+        "inet6:PORT@HOST or unix:/PATH (Postfix: smtpd_milters = inet:HOST:PORT or unix:PATH).",
+    ),
+    _integer(
+        "pmgfast",
+        "milter_max_messages",
+        10000,
+        "A milter worker is replaced after filtering this many messages.",
+        minimum=1,
+    ),
+    _integer(
+        "pmgfast",
+        "milter_max_growth",
+        64,
+        "A milter worker is replaced when its resident memory has grown by this many MiB "
+        "since it started (PMG: 5 MiB).",
+        minimum=1,
+    ),
+    _integer(
+        "pmgfast",
+        "milter_spill_size",
+        1048576,
+        "Message bodies up to this many bytes stay in memory; larger ones spill to a "
+        "temporary file under the spool directory.",
+        minimum=0,
+    ),
+    _string(
+        "pmgfast",
+        "milter_fail_open",
+        "none",
+        "Failures that let a message pass unfiltered (logged) instead of a 451 temporary "
+        "failure: none, or a comma list of scanner (a scanner failed or ran out of time), "
+        "database (quarantine or rules storage unreachable), internal (any other error).",
+    ),
+    _integer(
+        "pmgfast",
+        "reinject_port",
+        10025,
+        "Port of the Postfix smtpd on 127.0.0.1 without the milter, through which pmgfast "
+        "re-injects split messages, BCC copies, notifications and NDRs (PMG: 10025).",
+        **PORT,
+    ),
+    _string(
+        "pmgfast",
+        "log_file",
+        None,
+        "Write the filter's log lines (pmg-smtp-filter vocabulary) to this file instead of "
+        "syslog (facility mail).",
+    ),
 )
 
 SECTIONS: dict[str, dict[str, Key]] = {}
