@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
+import subprocess
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, TextIO
@@ -59,9 +62,90 @@ class DatabaseService:
         return f"embedded PostgreSQL on {server.describe()}, dsn '{dsn}', schema version {self.version}"
 
 
+@dataclass
+class MilterService:
+    """The milter pool (``pmgfast milter``) as a child process: started once the database is
+    up, ready when its socket accepts connections, drained and stopped on SIGTERM."""
+
+    paths: Paths
+    socket: str
+    workers: int
+    name: str = "milter"
+    timeout: float = 60.0
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        from pmgfast.milter.client import parse_spec
+
+        command = [
+            sys.executable,
+            "-m",
+            "pmgfast",
+            "--state-dir",
+            str(self.paths.state_dir),
+            "--config-dir",
+            str(self.paths.config_dir),
+            "milter",
+        ]
+        self.process = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent
+        )
+        family, address = parse_spec(self.socket)
+        deadline = time.monotonic() + self.timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the milter pool exited with status {self.process.returncode}")
+            try:
+                with socket.socket(family, socket.SOCK_STREAM) as probe:
+                    probe.settimeout(1.0)
+                    probe.connect(address)  # type: ignore[arg-type]
+                return
+            except OSError:
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"the milter pool did not listen on {self.socket} in time")
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(self.timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def describe(self) -> str:
+        workers = self.workers or os.cpu_count() or 1
+        pid = self.process.pid if self.process is not None else "-"
+        return f"milter pool on {self.socket}, {workers} workers (pid {pid})"
+
+
+def _die_with_parent() -> None:
+    """In a child before exec: SIGTERM when the parent dies (even by kill -9), so a killed
+    ``pmgfast start`` leaves no milter pool behind (Linux prctl PR_SET_PDEATHSIG)."""
+    import ctypes
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
 def services_for(settings: Settings, paths: Paths) -> list[Service]:
     """The services ``pmgfast start`` runs, in start order."""
-    return [DatabaseService(Database.choose(settings, paths))]
+    services: list[Service] = [DatabaseService(Database.choose(settings, paths))]
+    if not settings.pmg.get("admin", "demo"):  # PMG: demo mode does not start the filter
+        services.append(
+            MilterService(
+                paths,
+                str(settings.pmg.get("pmgfast", "milter_socket")),
+                int(settings.pmg.get("mail", "max_filters") or 0),
+            )
+        )
+    return services
 
 
 def pid_file(paths: Paths) -> Path:
