@@ -545,6 +545,54 @@ KEYS: tuple[Key, ...] = (
         "Write the filter's log lines (pmg-smtp-filter vocabulary) to this file instead of "
         "syslog (facility mail).",
     ),
+    # network checks (issue 7: DNSBL, URIBL, SPF, DKIM, DMARC)
+    _string(
+        "pmgfast",
+        "dns_nameservers",
+        None,
+        "Nameservers the network checks ask, ADDRESS[:PORT] separated by commas "
+        "([v6]:PORT for IPv6). Unset: /etc/resolv.conf. Use a recursive resolver of your "
+        "own (admin guide: DNS recommendations); public resolvers are refused by blocklists.",
+    ),
+    _integer(
+        "pmgfast",
+        "dns_timeout_ms",
+        2000,
+        "Time one DNS query of the network checks may take, in milliseconds.",
+        minimum=10,
+        maximum=60000,
+    ),
+    _integer(
+        "pmgfast",
+        "dns_budget_ms",
+        5000,
+        "Time all network checks of one message may take together, in milliseconds; "
+        "checks still running then count as not answered (SPF: temperror).",
+        minimum=10,
+        maximum=120000,
+    ),
+    _string(
+        "pmgfast",
+        "rbl_sites",
+        None,
+        "DNS blocklists for the RCVD_IN_* spam scores, in mail.dnsbl_sites syntax "
+        "(the weight is the score of a list SpamAssassin has no rule for). "
+        "Unset: the mail.dnsbl_sites lists.",
+    ),
+    _string(
+        "pmgfast",
+        "uribl_sites",
+        "multi.surbl.org, multi.uribl.com, dbl.spamhaus.org",
+        "URI blocklists for the domains linked from a message (URIBL_* scores), "
+        "domain[=d.d.d.d][*score] separated by commas; empty disables them.",
+    ),
+    _boolean(
+        "pmgfast",
+        "dmarc_reject",
+        False,
+        "Reject at SMTP time a message that fails DMARC under the sender's p=reject policy "
+        "(off: DMARC only adds spam score, as in PMG).",
+    ),
 )
 
 SECTIONS: dict[str, dict[str, Key]] = {}
