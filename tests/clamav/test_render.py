@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -226,3 +228,27 @@ def test_clamd_conf_location_follows_pmg_conf(tmp_path: Path, capsys):
     assert (root / "srv" / "clamav" / "clamd.conf").is_file()
     fresh = options((root / "etc" / "clamav" / "freshclam.conf").read_text())
     assert fresh["NotifyClamd"] == "/srv/clamav/clamd.conf"
+
+
+def test_clamconf_accepts_both_rendered_files(tmp_path: Path):
+    # ClamAV's own parser (clamconf) names any unknown or malformed option as "ERROR: Parse".
+    lines = (
+        "section: admin\n\thttp_proxy http://user:secret@proxy.example:3128/\n"
+        "section: clamav\n\tarchiveblockencrypted 1\n\tmaxcccount 2\n\tscriptedupdates 0\n"
+        "\tdbmirror db.example\n"
+    )
+    layout = ClamdLayout(user=None, database_dir=str(tmp_path), log_file=str(tmp_path / "c.log"))
+    for template, name in (
+        ("clamd.conf.in", "clamd.conf"),
+        ("freshclam.conf.in", "freshclam.conf"),
+    ):
+        (tmp_path / name).write_text(rendered(lines, template, layout))
+    done = subprocess.run(
+        [shutil.which("clamconf") or "/usr/bin/clamconf", "-c", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    output = done.stdout + done.stderr
+    assert "Config file: freshclam.conf" in output and "Config file: clamd.conf" in output
+    assert "ERROR" not in output, output[:2000]
