@@ -9,10 +9,10 @@ import dkim
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.netcheck.conftest import CORPUS, SENDER_IP, dkim_key, message, run, sign
 
 from pmgfast.netcheck import MessageContext, Resolver
 from pmgfast.netcheck import dkim as netdkim
+from tests.netcheck.conftest import CORPUS, SENDER_IP, dkim_key, message, run, sign
 
 CRYMAP = CORPUS / "dkim" / "crymap"
 
@@ -135,7 +135,9 @@ def test_dkimpy_corpus_vector_signed_and_verified(checks):
     assert outcome.result == "pass"
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     st.lists(
         st.sampled_from(

@@ -9,10 +9,10 @@ import random
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from tests.netcheck.conftest import CORPUS, SENDER_IP, message, run, sign
 
 from pmgfast.netcheck import MessageContext
 from pmgfast.netcheck.dmarc import evaluate, from_domain, parse_record
+from tests.netcheck.conftest import CORPUS, SENDER_IP, message, run, sign
 
 
 def verdict(checks, from_addr, signer=None, sender="", ip=SENDER_IP, **settings):

@@ -10,11 +10,11 @@ import time
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.dns import UnboundServer, Zone
-from tests.netcheck.conftest import LISTED_V4, SENDER_IP, message, run, settings_for, sign
 
 from pmgfast.netcheck import Budget, MessageContext, NetworkChecks, Resolver, Status
 from pmgfast.netcheck.resolver import parse_nameservers
+from tests.dns import UnboundServer, Zone
+from tests.netcheck.conftest import LISTED_V4, SENDER_IP, message, run, settings_for, sign
 
 
 def test_statuses(resolver):
@@ -28,7 +28,9 @@ def test_statuses(resolver):
         )
 
     txt, nodata, nx, slow, invalid = run(go())
-    assert txt.status is Status.OK and txt.texts() == [b"v=spf1 ip4:192.0.2.10 ip6:2001:db8::10 -all"]
+    assert txt.status is Status.OK and txt.texts() == [
+        b"v=spf1 ip4:192.0.2.10 ip6:2001:db8::10 -all"
+    ]
     assert nodata.status is Status.NODATA and nx.status is Status.NXDOMAIN
     assert slow.status is Status.TIMEOUT and slow.temporary
     assert invalid.status is Status.NXDOMAIN and "invalid name" in invalid.detail
@@ -143,7 +145,9 @@ def test_dead_server_message_still_gets_a_verdict(silent_server, dns_server):
     assert report.authentication_results.startswith("Authentication-Results: mx.test.example")
 
 
-@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(st.text(max_size=70), st.sampled_from(["A", "AAAA", "TXT", "MX", "PTR"]))
 def test_any_name_is_answered_never_raised(dns_server, name, rdtype):
     async def go():

@@ -48,5 +48,5 @@ def test_configured():
 
 def test_bad_site_list_names_the_entry():
     conf = parse("section: mail\n\tdnsbl_sites bl.example=127.0.0\n")
-    with pytest.raises(ValueError, match="bl.example=127.0.0"):
+    with pytest.raises(ValueError, match=r"bl\.example=127\.0\.0"):
         NetSettings.from_config(conf)

@@ -8,10 +8,10 @@ import ipaddress
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from tests.netcheck.conftest import CORPUS
 
 from pmgfast.netcheck.received import is_internal, relay_ips
 from pmgfast.netcheck.sites import parse_sites, reversed_ip
+from tests.netcheck.conftest import CORPUS
 
 
 def test_postscreen_examples():

@@ -53,7 +53,8 @@ def test_bitmask_exact_and_address_lists(checks):
 
 def test_registered_domain_reduction():
     got = [t.shown for t in targets([
-        "http://a.b.evil.example.co.uk/x", "HTTPS://WWW.Example.COM:8080/", "mailto:x@mail.org.example",
+        "http://a.b.evil.example.co.uk/x", "HTTPS://WWW.Example.COM:8080/",
+        "mailto:x@mail.org.example",
         "www.foo.github.io", "user@sub.domain.example", "http://[::1]/", "http://co.uk/",
         "http://xn--bcher-kva.example/", "http://bücher.example/",
     ])]  # fmt: skip
