@@ -21,15 +21,46 @@ cdef struct Clue:
     double prob
 
 
-cdef int _clue_order(const void *a, const void *b) noexcept nogil:
-    """Strongest first; at equal strength the spammier first (as the twin's sort key)."""
-    cdef const Clue *x = <const Clue *>a
-    cdef const Clue *y = <const Clue *>b
-    if x.dist != y.dist:
-        return -1 if x.dist > y.dist else 1
-    if x.prob != y.prob:
-        return -1 if x.prob > y.prob else 1
-    return 0
+cdef inline bint _weaker(const Clue *x, const Clue *y) noexcept nogil:
+    """Whether ``x`` ranks below ``y``: less strength, or equal strength and less spammy (the
+    twin's sort key). Clues equal in both are interchangeable: they carry the same f."""
+    return x.dist < y.dist or (x.dist == y.dist and x.prob < y.prob)
+
+
+cdef void _sift_down(Clue *heap, Py_ssize_t i, Py_ssize_t n) noexcept nogil:
+    """Restore the min-heap (weakest clue at the root) below position ``i``."""
+    cdef Py_ssize_t child
+    cdef Clue item = heap[i]
+    while True:
+        child = 2 * i + 1
+        if child >= n:
+            break
+        if child + 1 < n and _weaker(&heap[child + 1], &heap[child]):
+            child += 1
+        if not _weaker(&heap[child], &item):
+            break
+        heap[i] = heap[child]
+        i = child
+    heap[i] = item
+
+
+cdef Py_ssize_t _strongest(Clue *clues, Py_ssize_t m, Py_ssize_t k) noexcept nogil:
+    """Keep the ``k`` strongest of ``m`` clues at the front of ``clues``, strongest first;
+    return how many were kept. A bounded min-heap: O(m log k), whatever the counts."""
+    cdef Py_ssize_t i, n = m if m < k else k
+    cdef Clue tmp
+    for i in range(n // 2 - 1, -1, -1):
+        _sift_down(clues, i, n)
+    for i in range(n, m):
+        if _weaker(&clues[0], &clues[i]):
+            clues[0] = clues[i]
+            _sift_down(clues, 0, n)
+    for i in range(n - 1, 0, -1):  # pop the weakest to the back: strongest first
+        tmp = clues[0]
+        clues[0] = clues[i]
+        clues[i] = tmp
+        _sift_down(clues, 0, i)
+    return n
 
 
 cdef inline int64_t _clamp_count(int64_t c) noexcept nogil:
@@ -93,6 +124,8 @@ def combine(const long long[::1] spam_counts, const long long[::1] ham_counts,
     cdef Clue *clues
     if ham_counts.shape[0] != n:
         raise ValueError("spam_counts and ham_counts differ in length")
+    if max_clues < 1:
+        raise ValueError(f"max_clues must be at least 1, not {max_clues}")
     if nspam <= 0 or nham <= 0:
         return 0.5, 0
     dnspam = <double>_clamp_count(nspam)
@@ -110,9 +143,7 @@ def combine(const long long[::1] spam_counts, const long long[::1] ham_counts,
                     clues[m].dist = dist
                     clues[m].prob = f
                     m += 1
-            qsort(clues, m, sizeof(Clue), _clue_order)
-            if m > max_clues:
-                m = max_clues
+            m = _strongest(clues, m, max_clues)
             probability = _chi2_combine(clues, m)
     finally:
         free(clues)

@@ -15,7 +15,7 @@ scanned with the GIL released; ids are radix-sorted, deduplicated and copied int
 """
 
 from libc.stdint cimport int64_t, uint8_t, uint16_t, uint32_t, uint64_t
-from libc.stdlib cimport free, malloc, qsort, realloc
+from libc.stdlib cimport free, malloc, realloc
 from libc.string cimport memcpy, memset, strlen
 from libc.math cimport exp, fabs, frexp, log
 from cpython.array cimport array, clone

@@ -45,11 +45,14 @@ def test_ratios_use_the_learned_totals():
 
 
 @given(small, small, st.integers(1, 10_000), st.integers(1, 10_000))
-def test_probability_is_symmetric_and_monotone(s, h, nspam, nham):
+def test_probability_is_symmetric_and_shrunk_towards_the_prior(s, h, nspam, nham):
     f = token_probability(s, h, nspam, nham)
     assert f == pytest.approx(1.0 - token_probability(h, s, nham, nspam))
-    assert token_probability(s + 1, h, nspam, nham) >= f
-    assert token_probability(s, h + 1, nspam, nham) <= f
+    if s + h:
+        p = (s / nspam) / (s / nspam + h / nham)  # the raw ratio estimate
+        assert min(p, 0.5) - 1e-12 <= f <= max(p, 0.5) + 1e-12
+        # the same ratio seen twice as often: closer to p
+        assert abs(token_probability(2 * s, 2 * h, nspam, nham) - p) <= abs(f - p) + 1e-12
 
 
 @given(counts, counts, st.integers(1, 2**62), st.integers(1, 2**62))
