@@ -118,3 +118,44 @@ def test_fail_open_accepts_unscanned_when_asked(own_clamd: ClamdServer, tmp_path
     assert reply.action == "accept"
     assert reply.analysis is not None and reply.analysis.facts.virus is None
     assert any("clamav" in line for line in lines)
+
+
+def test_virus_names_reach_the_statistics(clamd: ClamdServer, pg_dsn: str, tmp_path: Path):
+    """CStatistic.VirusInfo per message: what PMG's virus chart counts per name."""
+    import psycopg
+
+    from pmgfast.stats import StatsWriter
+    from tests.clamd import AV, xor_decode
+
+    conf = pmgconf.parse("")
+    scanner = from_config(conf, clamd.conf_path)
+    assert scanner is not None
+    clamd.clients.append(scanner.client)
+    stats = StatsWriter(lambda: psycopg.connect(pg_dsn), interval=0.05).start()
+    pipe = pipeline.Pipeline(
+        pipeline.Settings.from_config(conf, tmp_path, rules.HostInfo()),
+        rules.Generations(rules.factory()),
+        (scanner,),
+        effects=DryRun(),
+        sink=ListSink(),
+        stats=stats,
+    )
+    clam_mail = mails.with_attachment(
+        "clam", "clam.exe", xor_decode(AV / "clamav" / "clam.exe.xor")
+    )
+    for raw in (mails.eicar_in_zip(), mails.eicar_uuencoded(), clam_mail, mails.clean_mail()):
+        envelope = pipeline.Envelope(
+            "friend@example.net", (pipeline.Recipient("user@example.com"),), trusted=False
+        )
+        assert pipe.process(pipeline.Mail(envelope, raw)).action != "tempfail"
+    assert stats.flush(10.0)
+    stats.close()
+    with psycopg.connect(pg_dsn) as conn:
+        rows = conn.execute(
+            "SELECT VirusInfo, count(*) FROM CStatistic GROUP BY VirusInfo"
+        ).fetchall()
+    counts = dict(rows)
+    assert counts.pop(VINFO) == 2
+    assert counts.pop(None) == 1
+    [(name, count)] = counts.items()
+    assert name.endswith(".UNOFFICIAL (clamav)") and count == 1

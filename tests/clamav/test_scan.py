@@ -8,6 +8,8 @@ import threading
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from pmgfast.clamav import ClamdClient, Verdict, assess
 from tests.clamav import mails
@@ -203,3 +205,23 @@ def test_client_from_a_string_address(clamd: ClamdServer):
         assert client.ping() and client.version().startswith("ClamAV ")
     finally:
         client.close()
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    before=st.binary(max_size=20_000),
+    after=st.binary(max_size=2_000),
+    infected=st.booleans(),
+    chunk=st.integers(min_value=1, max_value=70_000),
+)
+def test_eicar_anywhere_in_random_data(clamd: ClamdServer, before, after, infected, chunk):
+    # The EICAR body signature matches wherever the string sits, across any chunking; without
+    # it random bytes are clean, never an error.
+    data = before + (eicar() if infected else b"") + after
+    result = clamd.client(chunk_size=chunk).scan(data)
+    if infected:
+        assert result.verdict is Verdict.VIRUS and result.name == EICAR_NAME
+    else:
+        assert result.verdict is not Verdict.ERROR
