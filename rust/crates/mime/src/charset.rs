@@ -18,7 +18,10 @@ pub struct Decoded {
 pub fn guess(bytes: &[u8]) -> String {
     match std::str::from_utf8(bytes) {
         Ok(s) => s.to_owned(),
-        Err(_) => WINDOWS_1252.decode_without_bom_handling(bytes).0.into_owned(),
+        Err(_) => WINDOWS_1252
+            .decode_without_bom_handling(bytes)
+            .0
+            .into_owned(),
     }
 }
 
@@ -45,7 +48,9 @@ pub fn decode(bytes: &[u8], label: Option<&[u8]>) -> Decoded {
     let enc = match bom_enc {
         Some(e) => Some(e),
         None => {
-            let l = label.map(|l| l.trim_ascii().to_ascii_lowercase()).unwrap_or_default();
+            let l = label
+                .map(|l| l.trim_ascii().to_ascii_lowercase())
+                .unwrap_or_default();
             if is_guess_label(&l) {
                 None
             } else {
@@ -58,9 +63,17 @@ pub fn decode(bytes: &[u8], label: Option<&[u8]>) -> Decoded {
     match enc {
         Some(e) => {
             let (text, had_errors) = e.decode_without_bom_handling(rest);
-            Decoded { text: text.into_owned(), had_errors, unknown_label }
+            Decoded {
+                text: text.into_owned(),
+                had_errors,
+                unknown_label,
+            }
         }
-        None => Decoded { text: guess(rest), had_errors: false, unknown_label },
+        None => Decoded {
+            text: guess(rest),
+            had_errors: false,
+            unknown_label,
+        },
     }
 }
 

@@ -112,7 +112,11 @@ pub fn decode_b(encoded: &[u8]) -> (Vec<u8>, Vec<B64Defect>) {
         &padded
     };
     if a2b_base64(first, true, &mut out).is_some() {
-        let defects = if pad_err != 0 { vec![B64Defect::Padding] } else { vec![] };
+        let defects = if pad_err != 0 {
+            vec![B64Defect::Padding]
+        } else {
+            vec![]
+        };
         return (out, defects);
     }
     if a2b_base64(encoded, false, &mut out).is_some() {
@@ -206,8 +210,14 @@ mod tests {
     #[test]
     fn base64_like_cpython() {
         assert_eq!(decode_b(b"aGVsbG8="), (b"hello".to_vec(), vec![]));
-        assert_eq!(decode_b(b"aGVsbG8"), (b"hello".to_vec(), vec![B64Defect::Padding]));
-        assert_eq!(decode_b(b"aGV*sbG8="), (b"hello".to_vec(), vec![B64Defect::Characters]));
+        assert_eq!(
+            decode_b(b"aGVsbG8"),
+            (b"hello".to_vec(), vec![B64Defect::Padding])
+        );
+        assert_eq!(
+            decode_b(b"aGV*sbG8="),
+            (b"hello".to_vec(), vec![B64Defect::Characters])
+        );
         assert_eq!(decode_b(b"a"), (b"a".to_vec(), vec![B64Defect::Length]));
         assert_eq!(decode_b(b"aGVsbG8=junk").0, b"hello");
     }

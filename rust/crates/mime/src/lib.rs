@@ -51,7 +51,11 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_parts: 1000, max_depth: 64, max_size: 0 }
+        Limits {
+            max_parts: 1000,
+            max_depth: 64,
+            max_size: 0,
+        }
     }
 }
 
@@ -149,7 +153,9 @@ fn value_text(v: &params::Value) -> String {
 }
 
 fn filename(data: &[u8], node: &Node) -> Option<String> {
-    let from = |header: &[u8], name: &[u8]| param_list(data, node, header).and_then(|l| params::get(&l, name));
+    let from = |header: &[u8], name: &[u8]| {
+        param_list(data, node, header).and_then(|l| params::get(&l, name))
+    };
     let v = from(b"content-disposition", b"filename").or_else(|| from(b"content-type", b"name"))?;
     let s = match v {
         params::Value::Plain(p) => rfc2047::decode_header(&pystr::unquote(&p)),
@@ -161,7 +167,9 @@ fn filename(data: &[u8], node: &Node) -> Option<String> {
 }
 
 fn ctype_string(ct: &[u8]) -> String {
-    ct.iter().map(|&b| if b >= 0x80 { '\u{fffd}' } else { b as char }).collect()
+    ct.iter()
+        .map(|&b| if b >= 0x80 { '\u{fffd}' } else { b as char })
+        .collect()
 }
 
 struct Sink {
@@ -178,9 +186,16 @@ impl Sink {
                 self.seen_uris.insert(u.to_owned());
                 self.uris.push(u.to_owned());
             }
-            if !self.seen_domains.contains(&host) {
-                self.seen_domains.insert(host.clone());
-                self.domains.push(host);
+            let lowered;
+            let host = if host.bytes().any(|b| b.is_ascii_uppercase()) {
+                lowered = host.to_ascii_lowercase();
+                lowered.as_str()
+            } else {
+                host
+            };
+            if !self.seen_domains.contains(host) {
+                self.seen_domains.insert(host.to_owned());
+                self.domains.push(host.to_owned());
             }
         });
     }
@@ -189,10 +204,22 @@ impl Sink {
 /// Walk `raw` under `limits`.
 pub fn walk(raw: &[u8], limits: &Limits) -> Message {
     let truncated = limits.max_size != 0 && raw.len() > limits.max_size;
-    let data = if truncated { &raw[..limits.max_size] } else { raw };
-    let max_depth = if limits.max_depth == 0 { usize::MAX } else { limits.max_depth };
+    let data = if truncated {
+        &raw[..limits.max_size]
+    } else {
+        raw
+    };
+    let max_depth = if limits.max_depth == 0 {
+        usize::MAX
+    } else {
+        limits.max_depth
+    };
     let nodes = parse::parse(data, max_depth);
-    let keep = if limits.max_parts == 0 { nodes.len() } else { nodes.len().min(limits.max_parts) };
+    let keep = if limits.max_parts == 0 {
+        nodes.len()
+    } else {
+        nodes.len().min(limits.max_parts)
+    };
     let mut parts = Vec::with_capacity(keep);
     let mut defects = Vec::new();
     let mut sink = Sink {
@@ -215,7 +242,10 @@ pub fn walk(raw: &[u8], limits: &Limits) -> Message {
             params::Value::Plain(p) => p,
             params::Value::Extended { text, .. } => text,
         });
-        let charset_name = charset_raw.as_ref().filter(|c| c.is_ascii()).map(|c| guess_str(c).to_ascii_lowercase());
+        let charset_name = charset_raw
+            .as_ref()
+            .filter(|c| c.is_ascii())
+            .map(|c| guess_str(c).to_ascii_lowercase());
         let transfer_encoding = first_header(data, node, b"content-transfer-encoding")
             .map(|v| guess_str(&pystr::lower(pystr::strip(v))))
             .unwrap_or_default();
@@ -238,9 +268,10 @@ pub fn walk(raw: &[u8], limits: &Limits) -> Message {
             .map(|(k, v)| {
                 let v = match v {
                     params::Value::Plain(p) => params::Value::Plain(pystr::unquote(p)),
-                    params::Value::Extended { charset, text } => {
-                        params::Value::Extended { charset: charset.clone(), text: pystr::unquote(text) }
-                    }
+                    params::Value::Extended { charset, text } => params::Value::Extended {
+                        charset: charset.clone(),
+                        text: pystr::unquote(text),
+                    },
                 };
                 (guess_str(k), value_text(&v))
             })
@@ -268,21 +299,33 @@ pub fn walk(raw: &[u8], limits: &Limits) -> Message {
             headers,
         };
         if is_leaf {
-            let (decoded, dd) = decode_body(&data[node.body_start..node.body_end], &part.transfer_encoding);
+            let (decoded, dd) = decode_body(
+                &data[node.body_start..node.body_end],
+                &part.transfer_encoding,
+            );
             for d in dd {
                 defects.push(Defect { aid, kind: d });
             }
             part.decoded_size = decoded.len();
             part.magic_type = Some(mimedb::magic(&decoded));
-            part.glob_type =
-                Some(mimedb::glob(part.filename.as_deref().unwrap_or(default_name(&part.content_type))));
+            part.glob_type = Some(mimedb::glob(
+                part.filename
+                    .as_deref()
+                    .unwrap_or(default_name(&part.content_type)),
+            ));
             if part.content_type.starts_with("text/") {
                 let d = charset::decode(&decoded, charset_raw.as_deref());
                 if d.unknown_label {
-                    defects.push(Defect { aid, kind: "UnknownCharsetDefect" });
+                    defects.push(Defect {
+                        aid,
+                        kind: "UnknownCharsetDefect",
+                    });
                 }
                 if d.had_errors {
-                    defects.push(Defect { aid, kind: "CharsetDecodeDefect" });
+                    defects.push(Defect {
+                        aid,
+                        kind: "CharsetDecodeDefect",
+                    });
                 }
                 sink.scan(&d.text);
                 if part.content_type == "text/html" {
@@ -294,12 +337,23 @@ pub fn walk(raw: &[u8], limits: &Limits) -> Message {
         parts.push(part);
     }
     if truncated {
-        defects.push(Defect { aid: 1, kind: "TruncatedDefect" });
+        defects.push(Defect {
+            aid: 1,
+            kind: "TruncatedDefect",
+        });
     }
     if keep < nodes.len() {
-        defects.push(Defect { aid: 1, kind: "TooManyPartsDefect" });
+        defects.push(Defect {
+            aid: 1,
+            kind: "TooManyPartsDefect",
+        });
     }
-    Message { parts, defects, uris: sink.uris, domains: sink.domains }
+    Message {
+        parts,
+        defects,
+        uris: sink.uris,
+        domains: sink.domains,
+    }
 }
 
 #[cfg(test)]
@@ -311,7 +365,10 @@ mod tests {
         let m = b"Subject: =?utf-8?q?h=C3=A9?=\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain; charset=utf-8\n\nsee http://Example.com/x\n--b\nContent-Type: application/octet-stream; name=\"a.png\"\nContent-Transfer-Encoding: base64\n\niVBORw0KGgoAAAANSUhEUg==\n--b--\n";
         let w = walk(m, &Limits::default());
         assert_eq!(w.parts.len(), 3);
-        assert_eq!(w.parts[0].headers[0], ("Subject".to_owned(), "hé".to_owned()));
+        assert_eq!(
+            w.parts[0].headers[0],
+            ("Subject".to_owned(), "hé".to_owned())
+        );
         assert_eq!(w.parts[1].text.as_deref(), Some("see http://Example.com/x"));
         assert_eq!(w.parts[2].filename.as_deref(), Some("a.png"));
         assert_eq!(w.parts[2].magic_type, Some("image/png"));
@@ -323,10 +380,33 @@ mod tests {
     #[test]
     fn limits() {
         let m = b"Content-Type: multipart/mixed; boundary=b\n\n--b\n\na\n--b\n\nb\n--b--\n";
-        let w = walk(m, &Limits { max_parts: 2, max_depth: 0, max_size: 0 });
+        let w = walk(
+            m,
+            &Limits {
+                max_parts: 2,
+                max_depth: 0,
+                max_size: 0,
+            },
+        );
         assert_eq!(w.parts.len(), 2);
-        assert_eq!(w.defects, vec![Defect { aid: 1, kind: "TooManyPartsDefect" }]);
-        let w = walk(m, &Limits { max_parts: 0, max_depth: 0, max_size: 10 });
-        assert!(w.defects.contains(&Defect { aid: 1, kind: "TruncatedDefect" }));
+        assert_eq!(
+            w.defects,
+            vec![Defect {
+                aid: 1,
+                kind: "TooManyPartsDefect"
+            }]
+        );
+        let w = walk(
+            m,
+            &Limits {
+                max_parts: 0,
+                max_depth: 0,
+                max_size: 10,
+            },
+        );
+        assert!(w.defects.contains(&Defect {
+            aid: 1,
+            kind: "TruncatedDefect"
+        }));
     }
 }

@@ -23,6 +23,7 @@ struct Match {
     start: usize,
     end: usize,
     value: Vec<u8>,
+    finder: memchr::memmem::Finder<'static>,
     mask: Option<Vec<u8>>,
     children: Vec<Match>,
 }
@@ -38,6 +39,10 @@ struct Glob {
     case_sensitive: bool,
     mime: &'static str,
     pattern: &'static str,
+    /// The pattern as compared: ASCII lower-cased unless case-sensitive (suffix globs: the
+    /// part after `*`).
+    key: String,
+    chars: Vec<char>,
 }
 
 struct Db {
@@ -48,7 +53,9 @@ struct Db {
 }
 
 fn hex(s: &str) -> Vec<u8> {
-    (0..s.len() / 2).filter_map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).ok()).collect()
+    (0..s.len() / 2)
+        .filter_map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).ok())
+        .collect()
 }
 
 fn push_match(list: &mut Vec<Match>, level: usize, m: Match) {
@@ -60,21 +67,36 @@ fn push_match(list: &mut Vec<Match>, level: usize, m: Match) {
 }
 
 fn load() -> Db {
-    let mut db = Db { magic: Vec::new(), literal: Vec::new(), suffix: Vec::new(), full: Vec::new() };
+    let mut db = Db {
+        magic: Vec::new(),
+        literal: Vec::new(),
+        suffix: Vec::new(),
+        full: Vec::new(),
+    };
     for line in TABLE.lines() {
         let f: Vec<&'static str> = line.split('\t').collect();
         match f.first().copied() {
             Some("G") if f.len() == 5 => {
-                let g = Glob {
+                let case_sensitive = f[2] == "1";
+                let pattern = f[4];
+                let key = if case_sensitive {
+                    pattern.to_owned()
+                } else {
+                    pattern.to_ascii_lowercase()
+                };
+                let mut g = Glob {
                     weight: f[1].parse().unwrap_or(50),
-                    case_sensitive: f[2] == "1",
+                    case_sensitive,
                     mime: f[3],
-                    pattern: f[4],
+                    pattern,
+                    chars: key.chars().collect(),
+                    key,
                 };
                 let special = |s: &str| s.contains(['*', '?', '[']);
                 if !special(g.pattern) {
                     db.literal.push(g);
                 } else if g.pattern.starts_with('*') && !special(&g.pattern[1..]) {
+                    g.key.remove(0);
                     db.suffix.push(g);
                 } else {
                     db.full.push(g);
@@ -86,10 +108,12 @@ fn load() -> Db {
                 matches: Vec::new(),
             }),
             Some("m") if f.len() == 6 => {
+                let value = hex(f[4]);
                 let m = Match {
                     start: f[2].parse().unwrap_or(0),
                     end: f[3].parse().unwrap_or(0),
-                    value: hex(f[4]),
+                    finder: memchr::memmem::Finder::new(&value).into_owned(),
+                    value,
                     mask: (!f[5].is_empty()).then(|| hex(f[5])),
                     children: Vec::new(),
                 };
@@ -100,7 +124,7 @@ fn load() -> Db {
             _ => {}
         }
     }
-    db.magic.sort_by(|a, b| b.priority.cmp(&a.priority));
+    db.magic.sort_by_key(|e| std::cmp::Reverse(e.priority));
     db
 }
 
@@ -120,12 +144,18 @@ fn match_at(m: &Match, data: &[u8]) -> bool {
                 false
             } else {
                 let stop = (m.end + n).min(data.len());
-                memchr::memmem::find(&data[m.start..stop], &m.value).is_some()
+                m.finder.find(&data[m.start..stop]).is_some()
             }
         }
-        Some(mask) => (m.start..=m.end).take_while(|o| o + n <= data.len()).any(|o| {
-            m.value.iter().zip(mask).zip(&data[o..o + n]).all(|((v, k), d)| v & k == d & k)
-        }),
+        Some(mask) => (m.start..=m.end)
+            .take_while(|o| o + n <= data.len())
+            .any(|o| {
+                m.value
+                    .iter()
+                    .zip(mask)
+                    .zip(&data[o..o + n])
+                    .all(|((v, k), d)| v & k == d & k)
+            }),
     };
     hit && (m.children.is_empty() || m.children.iter().any(|c| match_at(c, data)))
 }
@@ -141,7 +171,11 @@ pub fn magic(data: &[u8]) -> &'static str {
             return e.mime;
         }
     }
-    if data.iter().take(128).any(|&c| c < 32 && !matches!(c, b'\t' | b'\n' | b'\r')) {
+    if data
+        .iter()
+        .take(128)
+        .any(|&c| c < 32 && !matches!(c, b'\t' | b'\n' | b'\r'))
+    {
         OCTET_STREAM
     } else {
         "text/plain"
@@ -231,26 +265,22 @@ pub fn glob(name: &str) -> &'static str {
     if let Some(g) = d.literal.iter().find(|g| g.pattern == name) {
         return g.mime;
     }
-    if let Some(g) = d.literal.iter().find(|g| !g.case_sensitive && g.pattern.to_ascii_lowercase() == lower)
+    if let Some(g) = d
+        .literal
+        .iter()
+        .find(|g| !g.case_sensitive && g.key == lower)
     {
         return g.mime;
     }
     let mut best: Option<&Glob> = None;
     for g in &d.suffix {
-        let suffix = &g.pattern[1..];
         let hit = if g.case_sensitive {
-            name.ends_with(suffix)
+            name.ends_with(&g.key)
         } else {
-            lower.ends_with(&suffix.to_ascii_lowercase())
+            lower.ends_with(&g.key)
         };
-        if hit {
-            let better = match best {
-                None => true,
-                Some(b) => (g.pattern.len(), g.weight) > (b.pattern.len(), b.weight),
-            };
-            if better {
-                best = Some(g);
-            }
+        if hit && best.is_none_or(|b| (g.pattern.len(), g.weight) > (b.pattern.len(), b.weight)) {
+            best = Some(g);
         }
     }
     if let Some(g) = best {
@@ -260,11 +290,7 @@ pub fn glob(name: &str) -> &'static str {
     let lchars: Vec<char> = lower.chars().collect();
     let mut best: Option<&Glob> = None;
     for g in &d.full {
-        let hit = if g.case_sensitive {
-            fnmatch(&g.pattern.chars().collect::<Vec<_>>(), &chars)
-        } else {
-            fnmatch(&g.pattern.to_ascii_lowercase().chars().collect::<Vec<_>>(), &lchars)
-        };
+        let hit = fnmatch(&g.chars, if g.case_sensitive { &chars } else { &lchars });
         if hit && best.is_none_or(|b| g.weight > b.weight) {
             best = Some(g);
         }
@@ -278,7 +304,10 @@ mod tests {
 
     #[test]
     fn magic_types() {
-        assert_eq!(magic(b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0\x03\0"), "application/x-executable");
+        assert_eq!(
+            magic(b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0\x03\0"),
+            "application/x-executable"
+        );
         assert_eq!(magic(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"), "image/png");
         assert_eq!(magic(b"PK\x03\x04\x14\0\0\0\x08\0"), "application/zip");
         assert_eq!(magic(b"MZ\x90\0"), "application/x-ms-dos-executable");
@@ -299,7 +328,12 @@ mod tests {
 
     #[test]
     fn fnmatch_classes() {
-        let f = |p: &str, s: &str| fnmatch(&p.chars().collect::<Vec<_>>(), &s.chars().collect::<Vec<_>>());
+        let f = |p: &str, s: &str| {
+            fnmatch(
+                &p.chars().collect::<Vec<_>>(),
+                &s.chars().collect::<Vec<_>>(),
+            )
+        };
         assert!(f("*.[1-9]", "a.3"));
         assert!(!f("*.[!1-9]", "a.3"));
         assert!(f("[0-9][0-9][0-9].vdr", "001.vdr"));

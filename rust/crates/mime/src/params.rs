@@ -8,7 +8,10 @@ use crate::pystr::{count, lower, quote, strip, unquote};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Value {
     Plain(Vec<u8>),
-    Extended { charset: Option<Vec<u8>>, text: Vec<u8> },
+    Extended {
+        charset: Option<Vec<u8>>,
+        text: Vec<u8>,
+    },
 }
 
 /// `_splitparam(value)[0]`: the part before the first `;`, stripped.
@@ -37,7 +40,9 @@ fn parseparam(value: &[u8]) -> Vec<Vec<u8>> {
             if quotes % 2 == 0 {
                 break;
             }
-            end = memchr::memchr(b';', &rest[e + 1..]).map(|i| (e + 1 + i) as isize).unwrap_or(-1);
+            end = memchr::memchr(b';', &rest[e + 1..])
+                .map(|i| (e + 1 + i) as isize)
+                .unwrap_or(-1);
         }
         let end = if end < 0 { rest.len() } else { end as usize };
         let f = &rest[..end];
@@ -91,14 +96,23 @@ fn continuation(name: &[u8]) -> Option<(&[u8], Option<u64>)> {
     if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    let num = digits.iter().fold(0u64, |n, d| n.saturating_mul(10).saturating_add(u64::from(d - b'0')));
+    let num = digits.iter().fold(0u64, |n, d| {
+        n.saturating_mul(10).saturating_add(u64::from(d - b'0'))
+    });
     Some((base, Some(num)))
 }
 
+/// Why a parameter list could not be read: an RFC 2231 parameter given both with and
+/// without section numbers (the stdlib raises `TypeError` sorting them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MixedSections;
+
+/// `(section number, value, percent-encoded)` of one RFC 2231 section.
+type Section = (Option<u64>, Vec<u8>, bool);
+
 /// The parameter list of a header value as `Message._get_params_preserve` returns it
-/// (the first item is the main value itself). `Err` where the stdlib raises `TypeError`
-/// (an RFC 2231 parameter given both with and without section numbers).
-pub fn params(value: &[u8]) -> Result<Vec<(Vec<u8>, Value)>, ()> {
+/// (the first item is the main value itself).
+pub fn params(value: &[u8]) -> Result<Vec<(Vec<u8>, Value)>, MixedSections> {
     let mut raw = Vec::new();
     for p in parseparam(value) {
         match memchr::memchr(b'=', &p) {
@@ -112,7 +126,7 @@ pub fn params(value: &[u8]) -> Result<Vec<(Vec<u8>, Value)>, ()> {
         out.push((n, Value::Plain(v)));
     }
     // name -> [(num, value, encoded)], in first-seen order
-    let mut groups: Vec<(Vec<u8>, Vec<(Option<u64>, Vec<u8>, bool)>)> = Vec::new();
+    let mut groups: Vec<(Vec<u8>, Vec<Section>)> = Vec::new();
     for (name, value) in iter {
         let encoded = name.ends_with(b"*");
         let value = unquote(&value);
@@ -136,7 +150,7 @@ pub fn params(value: &[u8]) -> Result<Vec<(Vec<u8>, Value)>, ()> {
         let has_none = list.iter().any(|c| c.0.is_none());
         let has_num = list.iter().any(|c| c.0.is_some());
         if has_none && has_num {
-            return Err(());
+            return Err(MixedSections);
         }
         list.sort();
         let mut joined = Vec::new();
@@ -161,13 +175,25 @@ pub fn params(value: &[u8]) -> Result<Vec<(Vec<u8>, Value)>, ()> {
                     let mut q = vec![b'"'];
                     q.extend_from_slice(text);
                     q.push(b'"');
-                    out.push((name, Value::Extended { charset: Some(a.to_vec()), text: q }));
+                    out.push((
+                        name,
+                        Value::Extended {
+                            charset: Some(a.to_vec()),
+                            text: q,
+                        },
+                    ));
                 }
                 _ => {
                     let mut q = vec![b'"'];
                     q.extend_from_slice(&value);
                     q.push(b'"');
-                    out.push((name, Value::Extended { charset: None, text: q }));
+                    out.push((
+                        name,
+                        Value::Extended {
+                            charset: None,
+                            text: q,
+                        },
+                    ));
                 }
             }
         } else {
@@ -182,12 +208,15 @@ pub fn params(value: &[u8]) -> Result<Vec<(Vec<u8>, Value)>, ()> {
 
 /// `Message.get_param(name)` over an already-parsed list (values unquoted).
 pub fn get(list: &[(Vec<u8>, Value)], name: &[u8]) -> Option<Value> {
-    list.iter().find(|(k, _)| lower(k) == name).map(|(_, v)| match v {
-        Value::Plain(p) => Value::Plain(unquote(p)),
-        Value::Extended { charset, text } => {
-            Value::Extended { charset: charset.clone(), text: unquote(text) }
-        }
-    })
+    list.iter()
+        .find(|(k, _)| lower(k) == name)
+        .map(|(_, v)| match v {
+            Value::Plain(p) => Value::Plain(unquote(p)),
+            Value::Extended { charset, text } => Value::Extended {
+                charset: charset.clone(),
+                text: unquote(text),
+            },
+        })
 }
 
 #[cfg(test)]
@@ -201,7 +230,10 @@ mod tests {
         let l = params(b"attachment; filename*0*=utf-8''caf%C3%A9; filename*1=.txt").unwrap();
         assert_eq!(
             get(&l, b"filename"),
-            Some(Value::Extended { charset: Some(b"utf-8".to_vec()), text: b"caf\xc3\xa9.txt".to_vec() })
+            Some(Value::Extended {
+                charset: Some(b"utf-8".to_vec()),
+                text: b"caf\xc3\xa9.txt".to_vec()
+            })
         );
         assert!(params(b"a; f*=x; f*0=y").is_err());
         assert_eq!(main_value(b" Text/Plain ; x"), b"Text/Plain");

@@ -93,7 +93,10 @@ fn is_header_line(line: &[u8]) -> bool {
     if line.starts_with(b"From ") || matches!(line.first(), Some(b' ' | b'\t')) {
         return true;
     }
-    let n = line.iter().take_while(|&&c| matches!(c, 0x21..=0x39 | 0x3b..=0x7e)).count();
+    let n = line
+        .iter()
+        .take_while(|&&c| matches!(c, 0x21..=0x39 | 0x3b..=0x7e))
+        .count();
     line.get(n) == Some(&b':')
 }
 
@@ -103,7 +106,12 @@ pub fn sanitized(value: &[u8]) -> std::borrow::Cow<'_, [u8]> {
     if value.is_ascii() {
         std::borrow::Cow::Borrowed(value)
     } else {
-        std::borrow::Cow::Owned(value.iter().map(|&b| if b >= 0x80 { 0xFF } else { b }).collect())
+        std::borrow::Cow::Owned(
+            value
+                .iter()
+                .map(|&b| if b >= 0x80 { 0xFF } else { b })
+                .collect(),
+        )
     }
 }
 
@@ -202,7 +210,10 @@ impl Parser<'_> {
             while ve > vs && matches!(data[ve - 1], b'\r' | b'\n') {
                 ve -= 1;
             }
-            headers.push(RawHeader { name: (ns, colon), value: (vs, ve) });
+            headers.push(RawHeader {
+                name: (ns, colon),
+                value: (vs, ve),
+            });
         };
         for (lineno, &(s, e)) in lines.iter().enumerate() {
             let line = &data[s..e];
@@ -317,7 +328,9 @@ impl Parser<'_> {
             let line = &self.data[s..e];
             if !is_header_line(line) {
                 if !matches!(line[0], b'\r' | b'\n') {
-                    self.nodes[idx].defects.push("MissingHeaderBodySeparatorDefect");
+                    self.nodes[idx]
+                        .defects
+                        .push("MissingHeaderBodySeparatorDefect");
                     self.pos = save;
                 }
                 break;
@@ -325,7 +338,11 @@ impl Parser<'_> {
             lines.push((s, e));
         }
         self.parse_headers(idx, &lines);
-        let default: &[u8] = if digest { b"message/rfc822" } else { b"text/plain" };
+        let default: &[u8] = if digest {
+            b"message/rfc822"
+        } else {
+            b"text/plain"
+        };
         let ctype = self.content_type(idx, default);
         let node = &mut self.nodes[idx];
         node.ctype = ctype;
@@ -374,7 +391,9 @@ impl Parser<'_> {
             .map(|v| pystr::lower(&sanitized(v)));
         if let Some(cte) = cte {
             if !matches!(cte.as_slice(), b"7bit" | b"8bit" | b"binary") {
-                self.nodes[idx].defects.push("InvalidMultipartContentTransferEncodingDefect");
+                self.nodes[idx]
+                    .defects
+                    .push("InvalidMultipartContentTransferEncodingDefect");
             }
         }
         let bmatch = |line: &[u8]| sep.as_deref().and_then(|s| boundary_match(line, s));

@@ -12,13 +12,19 @@ pub fn is_py_space(b: u8) -> bool {
 /// `str.strip()`.
 pub fn strip(s: &[u8]) -> &[u8] {
     let start = s.iter().position(|&b| !is_py_space(b)).unwrap_or(s.len());
-    let end = s.iter().rposition(|&b| !is_py_space(b)).map_or(start, |i| i + 1);
+    let end = s
+        .iter()
+        .rposition(|&b| !is_py_space(b))
+        .map_or(start, |i| i + 1);
     &s[start..end.max(start)]
 }
 
 /// `str.rstrip()`.
 pub fn rstrip(s: &[u8]) -> &[u8] {
-    let end = s.iter().rposition(|&b| !is_py_space(b)).map_or(0, |i| i + 1);
+    let end = s
+        .iter()
+        .rposition(|&b| !is_py_space(b))
+        .map_or(0, |i| i + 1);
     &s[..end]
 }
 

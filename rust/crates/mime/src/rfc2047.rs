@@ -55,21 +55,33 @@ fn word_at(s: &[u8], i: usize) -> Option<Word<'_>> {
         }
         b
     } else {
-        let t: Vec<u8> = text.iter().map(|&c| if c == b'_' { b' ' } else { c }).collect();
+        let t: Vec<u8> = text
+            .iter()
+            .map(|&c| if c == b'_' { b' ' } else { c })
+            .collect();
         a2b_qp(&t, false)
     };
     let charset = match memchr::memchr(b'*', cs) {
         Some(p) => &cs[..p],
         None => cs,
     };
-    Some(Word { start: i, end: k + 2, charset, bytes })
+    Some(Word {
+        start: i,
+        end: k + 2,
+        charset,
+        bytes,
+    })
 }
 
 /// A raw header value (bytes as in the message, possibly folded) as readable text.
 pub fn decode_header(raw: &[u8]) -> String {
     let unfolded: Vec<u8>;
     let s: &[u8] = if memchr::memchr2(b'\r', b'\n', raw).is_some() {
-        unfolded = raw.iter().copied().filter(|&b| b != b'\r' && b != b'\n').collect();
+        unfolded = raw
+            .iter()
+            .copied()
+            .filter(|&b| b != b'\r' && b != b'\n')
+            .collect();
         &unfolded
     } else {
         raw
@@ -129,7 +141,10 @@ mod tests {
 
     #[test]
     fn words() {
-        assert_eq!(decode_header(b"=?utf-8?q?caf=C3=A9?= =?utf-8?b?w6k=?= x"), "caféé x");
+        assert_eq!(
+            decode_header(b"=?utf-8?q?caf=C3=A9?= =?utf-8?b?w6k=?= x"),
+            "caféé x"
+        );
         assert_eq!(decode_header(b"a\r\n b"), "a b");
         assert_eq!(decode_header(b"=?iso-8859-1?Q?a_b?="), "a b");
         assert_eq!(decode_header(b"=?bad"), "=?bad");

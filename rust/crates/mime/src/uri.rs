@@ -14,14 +14,17 @@ fn starts_ci(s: &[u8], p: &[u8]) -> bool {
     s.len() >= p.len() && s[..p.len()].eq_ignore_ascii_case(p)
 }
 
-/// The host of a URI found by [`scan`], if it has one worth keeping.
-pub fn host_of(uri: &str) -> Option<String> {
+/// The host of a URI found by [`scan`], if it has one worth keeping (not yet lower-cased).
+pub fn host_of(uri: &str) -> Option<&str> {
     let b = uri.as_bytes();
     let rest = match memchr::memmem::find(b, b"://") {
         Some(p) => &b[p + 3..],
         None => b,
     };
-    let end = rest.iter().position(|c| b"/?#".contains(c)).unwrap_or(rest.len());
+    let end = rest
+        .iter()
+        .position(|c| b"/?#".contains(c))
+        .unwrap_or(rest.len());
     let mut host = &rest[..end];
     if let Some(at) = memchr::memrchr(b'@', host) {
         host = &host[at + 1..];
@@ -35,11 +38,13 @@ pub fn host_of(uri: &str) -> Option<String> {
     if host.is_empty() || !host.contains(&b'.') {
         return None;
     }
-    Some(String::from_utf8_lossy(host).to_ascii_lowercase())
+    // `host` is ASCII (the scan stops at non-ASCII) and cut at ASCII bytes
+    std::str::from_utf8(host).ok()
 }
 
-/// Calls `found(uri, host)` for every URI in `text`, in order.
-pub fn scan(text: &str, mut found: impl FnMut(&str, String)) {
+/// Calls `found(uri, host)` for every URI in `text`, in order; `host` may still need
+/// ASCII lower-casing.
+pub fn scan(text: &str, mut found: impl FnMut(&str, &str)) {
     let b = text.as_bytes();
     let mut i = 0;
     while i < b.len() {
@@ -82,12 +87,15 @@ mod tests {
     fn finds() {
         let mut v = Vec::new();
         scan("see http://User@Example.COM:80/x?y. and www.foo.org, not awww.x.y nor http://localhost/", |u, h| {
-            v.push((u.to_owned(), h))
+            v.push((u.to_owned(), h.to_ascii_lowercase()))
         });
         assert_eq!(
             v,
             vec![
-                ("http://User@Example.COM:80/x?y".to_owned(), "example.com".to_owned()),
+                (
+                    "http://User@Example.COM:80/x?y".to_owned(),
+                    "example.com".to_owned()
+                ),
                 ("www.foo.org".to_owned(), "www.foo.org".to_owned()),
             ]
         );

@@ -65,7 +65,11 @@ fn check(data: &[u8], limits: &Limits) {
     if limits.max_parts != 0 {
         assert!(m.parts.len() <= limits.max_parts);
     }
-    let size = if limits.max_size == 0 { data.len() } else { data.len().min(limits.max_size) };
+    let size = if limits.max_size == 0 {
+        data.len()
+    } else {
+        data.len().min(limits.max_size)
+    };
     for (i, p) in m.parts.iter().enumerate() {
         assert_eq!(p.aid as usize, i + 1);
         assert!(p.parent < p.aid);
@@ -108,10 +112,21 @@ proptest! {
 #[test]
 #[ignore]
 fn soak() {
-    let seconds: u64 = std::env::var("PMGFAST_FUZZ_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(600);
+    let seconds: u64 = std::env::var("PMGFAST_FUZZ_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(600);
     let deadline = Instant::now() + Duration::from_secs(seconds);
-    let mut runner = TestRunner::new(Config { cases: 2000, failure_persistence: None, ..Config::default() });
-    let strategy = (prop_oneof![soup(), prop::collection::vec(any::<u8>(), 0..4096)], 0usize..6, 0usize..6);
+    let mut runner = TestRunner::new(Config {
+        cases: 2000,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let strategy = (
+        prop_oneof![soup(), prop::collection::vec(any::<u8>(), 0..4096)],
+        0usize..6,
+        0usize..6,
+    );
     let cases = Cell::new(0u64);
     let slowest = Cell::new(Duration::ZERO);
     while Instant::now() < deadline {
@@ -119,7 +134,14 @@ fn soak() {
             .run(&strategy, |(data, parts, depth)| {
                 let t = Instant::now();
                 check(&data, &Limits::default());
-                check(&data, &Limits { max_parts: parts, max_depth: depth, max_size: 0 });
+                check(
+                    &data,
+                    &Limits {
+                        max_parts: parts,
+                        max_depth: depth,
+                        max_size: 0,
+                    },
+                );
                 slowest.set(slowest.get().max(t.elapsed()));
                 cases.set(cases.get() + 1);
                 Ok(())
@@ -128,5 +150,8 @@ fn soak() {
     }
     let (cases, slowest) = (cases.get(), slowest.get());
     println!("soak: {cases} inputs in {seconds} s, slowest {slowest:?}, no panic");
-    assert!(slowest < Duration::from_secs(1), "an input took {slowest:?}");
+    assert!(
+        slowest < Duration::from_secs(1),
+        "an input took {slowest:?}"
+    );
 }
