@@ -17,6 +17,7 @@ import codecs
 import re
 from collections.abc import Callable, Iterator
 from email._encoded_words import decode_b
+from html.entities import name2codepoint
 
 import webencodings
 
@@ -196,14 +197,7 @@ def decode_header(raw: bytes) -> str:
     return "".join(out)
 
 
-ENTITIES = {
-    "amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'", "nbsp": "\xa0", "copy": "©",
-    "reg": "®", "trade": "™", "hellip": "…", "mdash": "—", "ndash": "–", "lsquo": "‘",
-    "rsquo": "’", "ldquo": "“", "rdquo": "”", "bull": "•", "middot": "·", "laquo": "«",
-    "raquo": "»", "euro": "€", "pound": "£", "yen": "¥", "cent": "¢", "sect": "§", "para": "¶",
-    "deg": "°", "plusmn": "±", "times": "×", "divide": "÷", "shy": "\xad", "zwnj": "\u200c",
-    "zwj": "\u200d",
-}
+ENTITIES = {**{name: chr(cp) for name, cp in name2codepoint.items()}, "apos": "'"}
 _BLOCK = {
     "br", "p", "div", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol",
     "blockquote", "hr", "title", "dt", "dd", "pre",

@@ -54,7 +54,11 @@ fn mime_walk<'py>(
     max_size: usize,
 ) -> PyResult<Bound<'py, PyTuple>> {
     let data = raw.as_bytes();
-    let limits = engine::Limits { max_parts, max_depth, max_size };
+    let limits = engine::Limits {
+        max_parts,
+        max_depth,
+        max_size,
+    };
     let msg = py.detach(|| engine::walk(data, &limits));
     let parts = PyList::empty(py);
     for p in &msg.parts {
