@@ -1,11 +1,11 @@
 """SPF (RFC 7208) for MAIL FROM and HELO, on pyspf, with lookups through our resolver.
 
 pyspf evaluates the record (macros, include/redirect, the 10-lookup and void-lookup limits,
-explanations); it is synchronous, so one evaluation runs in a worker thread and every DNS
-question it asks is answered by the shared :class:`~pmgfast.netcheck.resolver.Resolver` on the
-event loop (same cache, same budget). pyspf's module-level ``DNSLookup`` is replaced once by a
-dispatcher that uses the lookup bound to the current thread, and falls back to pyspf's own for
-threads that bound none, so other users of pyspf in the process are unaffected.
+explanations); every DNS question it asks is answered by the shared
+:class:`~pmgfast.netcheck.resolver.Resolver` (same cache, same budget), without a thread (see
+:class:`SpfChecker`). pyspf's module-level ``DNSLookup`` is replaced once by a dispatcher that
+uses the lookup bound to the current thread, and falls back to pyspf's own for threads that
+bound none, so other users of pyspf in the process are unaffected.
 
 The outcome serves two consumers:
 
@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -122,23 +121,41 @@ def _rule(prefix: str, result: str) -> str:
     return f"{prefix}{result.upper()}"
 
 
+class _NeedLookup(BaseException):
+    """Raised through pyspf when it asks a question not answered yet (BaseException, so that
+    pyspf's ``except Exception`` handlers let it pass)."""
+
+    def __init__(self, name: str, qtype: str) -> None:
+        super().__init__(name, qtype)
+        self.name = name
+        self.qtype = qtype
+
+
+MAX_ROUNDS = 64  # pyspf stops at 10 DNS mechanisms and 2 void lookups; this is a backstop
+
+
 class SpfChecker:
-    """Runs pyspf in a small thread pool, its lookups answered by the shared resolver."""
+    """Evaluates SPF with pyspf on the event loop, its lookups answered by the shared resolver.
+
+    pyspf is synchronous. Instead of a thread (whose GIL hand-offs with a busy event loop cost
+    milliseconds per lookup), each evaluation runs pyspf to the first question it cannot
+    answer from what is known, awaits that one lookup, and runs pyspf again from the start:
+    every earlier answer is now in hand, so a record needing n sequential lookups costs n
+    round trips plus n cheap re-evaluations, and never blocks the loop on the network.
+    """
 
     def __init__(
         self,
         resolver: Resolver,
         receiver: str = "pmgfast",
-        threads: int = 4,
         default_explanation: str | None = None,
     ) -> None:
         self.resolver = resolver
         self.receiver = receiver
         self.default_explanation = default_explanation
-        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="spf")
 
     def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        """Nothing to release (kept so callers can treat every checker alike)."""
 
     async def check(
         self, ip: str, helo: str, sender: str, budget: Budget | None = None
@@ -157,37 +174,37 @@ class SpfChecker:
     async def evaluate(
         self, ip: str, sender: str, helo: str, budget: Budget | None = None
     ) -> SpfResult:
-        """One pyspf evaluation (``sender`` empty: the HELO identity, postmaster@helo)."""
-        loop = asyncio.get_running_loop()
-        querytime = budget.remaining() if budget is not None else 20.0
-        try:
-            return await loop.run_in_executor(
-                self._pool, self._evaluate_sync, loop, ip, sender, helo, budget, querytime
-            )
-        except RuntimeError as exc:  # the pool was shut down
-            return SpfResult("mailfrom", "", "temperror", str(exc), "")
+        """One evaluation (``sender`` empty: the HELO identity, postmaster@helo)."""
+        known: dict[tuple[str, str], Lookup] = {}
+        for _ in range(MAX_ROUNDS):
+            try:
+                return self._run_pyspf(ip, sender, helo, known, budget)
+            except _NeedLookup as need:
+                answer = await self.resolver.query(need.name, need.qtype, budget)
+                known[(need.name.lower(), need.qtype)] = answer
+        identity = "helo" if not sender else "mailfrom"
+        return SpfResult(identity, "", "temperror", "too many DNS lookups", "")
 
-    def _evaluate_sync(
+    def _run_pyspf(
         self,
-        loop: asyncio.AbstractEventLoop,
         ip: str,
         sender: str,
         helo: str,
+        known: dict[tuple[str, str], Lookup],
         budget: Budget | None,
-        querytime: float,
     ) -> SpfResult:
+        missing: list[_NeedLookup] = []
+
         def lookup(name: str, qtype: str) -> list[Any]:
-            wait = self.resolver.timeout if budget is None else budget.remaining()
-            if wait <= 0:
-                raise pyspf.TempError("DNS: message budget spent")
-            answer = self.resolver.cached(name, qtype)
+            key = (name.lower(), qtype)
+            answer = known.get(key) or self.resolver.cached(name, qtype)
             if answer is None:
-                future = asyncio.run_coroutine_threadsafe(
-                    self.resolver.query(name, qtype, budget), loop
-                )
-                answer = future.result(timeout=wait + 1.0)
+                missing.append(_NeedLookup(name, qtype))
+                raise missing[-1]
+            known[key] = answer
             return _pyspf_records(answer, name, qtype)
 
+        querytime = budget.remaining() if budget is not None else 20.0
         _bound.lookup = lookup
         try:
             query = pyspf.query(
@@ -204,8 +221,12 @@ class SpfChecker:
             result = _RENAME.get(result, result)
             header = query.get_header(result, self.receiver)
         except Exception as exc:  # pyspf on input it does not expect: record it, never crash
+            if missing:
+                raise missing[0] from None
             return SpfResult("helo" if not sender else "mailfrom", "", "temperror", repr(exc), "")
         finally:
             _bound.lookup = None
+        if missing:  # pyspf swallowed the question (its explanation lookup catches everything)
+            raise missing[0]
         identity = query.ident if query.ident in ("mailfrom", "helo") else "mailfrom"
         return SpfResult(identity, query.d or "", result, explanation or "", header)
