@@ -39,7 +39,15 @@ from pmgfast.rules.objects.what import (
     MatchFilename,
     Spam,
 )
-from pmgfast.rules.objects.who import Domain, EMail, WhoObject, WhoRegex, domain_of
+from pmgfast.rules.objects.who import (
+    Domain,
+    EMail,
+    LdapGroup,
+    LdapUser,
+    WhoObject,
+    WhoRegex,
+    domain_of,
+)
 from pmgfast.rules.outcome import DeleteHeader
 
 CACHE_LIMIT = 4096
@@ -60,9 +68,12 @@ class CGroup:
 
 @dataclass(frozen=True, slots=True)
 class CClass:
+    """A rule's class; ``ldap`` is its first LDAP object, if any (for the "no LDAP" note)."""
+
     and_: bool
     invert: bool
     groups: tuple[CGroup, ...]
+    ldap: RuleObject | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,10 +326,6 @@ class RuleSet:
 _generation = itertools.count(1)
 
 
-def _sorted_ids(items: Iterable[int]) -> list[int]:
-    return sorted(items)
-
-
 def compile_rules(db: RuleDB, native: bool = True) -> RuleSet:
     """Compile ``db`` into a :class:`RuleSet` (with pattern sets unless ``native`` is off)."""
     groups = db.group_map()
@@ -345,7 +352,10 @@ def compile_rules(db: RuleDB, native: bool = True) -> RuleSet:
     def cclass(rule_use_groups: tuple[int, ...], and_: bool, invert: bool) -> CClass | None:
         if not rule_use_groups:
             return None
-        return CClass(and_, invert, tuple(cgroup(g) for g in sorted(set(rule_use_groups))))
+        groups = tuple(cgroup(g) for g in sorted(set(rule_use_groups)))
+        ldap = next((o for g in groups for _, o in g.objects
+                     if isinstance(o, (LdapGroup, LdapUser))), None)
+        return CClass(and_, invert, groups, ldap)
 
     rules = []
     for rule in sorted((r for r in db.rules if r.active),

@@ -28,7 +28,6 @@ from pmgfast.rules.objects import RuleObject
 from pmgfast.rules.objects.action import Accept
 from pmgfast.rules.objects.what import Spam, Virus
 from pmgfast.rules.objects.when import WhenObject
-from pmgfast.rules.objects.who import LdapGroup, LdapUser
 from pmgfast.rules.outcome import (
     Block,
     Decision,
@@ -86,9 +85,6 @@ class _Evaluation:
 
     def _who_test(self, address: str, ip: str | None) -> Callable[[int, RuleObject], bool]:
         def test(key: int, obj: RuleObject) -> bool:
-            if isinstance(obj, (LdapGroup, LdapUser)) and not self.ldap.available:
-                self._note_ldap(obj)
-                return False
             return self.matcher.who(key, obj, address, ip, self.ldap)
 
         return test
@@ -102,6 +98,8 @@ class _Evaluation:
             )
 
     def who_class(self, cclass: CClass, address: str, ip: str | None) -> bool:
+        if cclass.ldap is not None and not self.ldap.available:
+            self._note_ldap(cclass.ldap)
         test = self._who_test(address, ip)
         matcher = self.matcher
         return match_list_with_mode(

@@ -78,7 +78,11 @@ def format_score(score: float | str) -> str:
 
 def spam_info(score: int, hits: Iterable[SpamHit]) -> str:
     """``__SPAM_INFO__``: empty when there are no hits (PMG has no score data then)."""
-    lines = [f"{hit.rule:<22} {format_score(hit.score):>6} {hit.desc or '-'}\n" for hit in hits]
+    lines = [
+        f"{hit.rule:<22} {format_score(hit.score):>6} "
+        f"{hit.desc if hit.desc and hit.desc != '0' else '-'}\n"
+        for hit in hits
+    ]
     if not lines:
         return ""
     return f"Spam detection results:  {score}\n" + "".join(lines)

@@ -55,6 +55,12 @@ class Rule:
     count: int = 0
     uses: dict[str, ClassUse] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        action = self.uses.get("action")
+        if action is not None and (action.and_ or action.invert):
+            # PMG has no any/all or invert for actions: every action of the rule runs
+            object.__setattr__(self, "uses", {**self.uses, "action": ClassUse(action.groups)})
+
     def use(self, cls: str) -> ClassUse:
         return self.uses.get(cls) or ClassUse()
 
