@@ -14,8 +14,10 @@ for). ``UnboundServer.start(Zone(...))`` accepts a zone directly.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -31,6 +33,16 @@ from tests.pg import free_port
 
 def _free_udp_port() -> int:
     return free_port()
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: get SIGTERM when the process that started us dies, so a
+    killed test or benchmark run never leaves an unbound behind (Linux prctl)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def escape_name(name: str) -> str:
@@ -144,7 +156,10 @@ class UnboundServer:
             "remote-control:\n    control-enable: no\n"
         )
         process = subprocess.Popen(
-            [binary, "-d", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            [binary, "-d", "-c", str(conf)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            preexec_fn=_die_with_parent,
         )
         server = cls(root, port, process)
         try:
