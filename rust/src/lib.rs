@@ -7,6 +7,7 @@ use pyo3::prelude::*;
 
 mod py_mime;
 mod py_patterns;
+mod py_tracking;
 
 /// The compiled module `pmgfast_native._native`.
 #[pymodule]
@@ -14,5 +15,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     py_mime::register(m)?;
     py_patterns::register(m)?;
+    py_tracking::register(m)?;
     Ok(())
 }

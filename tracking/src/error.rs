@@ -17,7 +17,10 @@ pub enum Error {
     /// Any other invalid query argument (the text says which).
     BadArgument(String),
     /// A log file or index file could not be read or written.
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     /// An index file is not in the expected format (the text says how).
     BadIndex { path: PathBuf, reason: String },
 }

@@ -7,27 +7,33 @@
 //!
 //! Table of contents, in the order data flows:
 
-/// Errors of queries, files and the index.
-pub mod error;
-/// Time stamps, the local zone and query times.
-pub mod time;
-/// Postfix queue ids and filter ids.
-pub mod qid;
-/// The syslog header of a line and the daemon that wrote it.
-pub mod syslog;
-/// Case-insensitive substring search.
-pub mod find;
-/// Log inputs: files, gzip, rotated series.
-pub mod source;
-/// The correlator's output types.
-pub mod model;
 /// Lines to entries: pmg-log-tracker's state machine.
 pub mod correlate;
-/// The searcher: inputs through a correlator into a sink.
-pub mod scan;
-/// pmg-log-tracker's text output.
-pub mod pmgfmt;
+/// Errors of queries, files and the index.
+pub mod error;
+/// Case-insensitive substring search.
+pub mod find;
+/// The incremental on-disk index.
+pub mod index;
+/// Entries joined into mails, with the admin guide's status names.
+pub mod mails;
+/// The correlator's output types.
+pub mod model;
 /// pmg-log-tracker re-implemented on top of the above.
 pub mod pmg;
+/// pmg-log-tracker's text output.
+pub mod pmgfmt;
+/// Postfix queue ids and filter ids.
+pub mod qid;
+/// The searcher: inputs through a correlator into a sink.
+pub mod scan;
+/// pmgfast's search over log files.
+pub mod search;
+/// Log inputs: files, gzip, rotated series.
+pub mod source;
+/// The syslog header of a line and the daemon that wrote it.
+pub mod syslog;
+/// Time stamps, the local zone and query times.
+pub mod time;
 
 pub use error::Error;

@@ -107,8 +107,11 @@ pub struct Entry {
     /// The time of the line being read when the entry was printed.
     pub ctime: i64,
     pub size: u64,
-    /// The client (`host[ip]`) or empty.
+    /// The client (`host[ip]`) or empty, as pmg-log-tracker prints it.
     pub client: Box<[u8]>,
+    /// The client that sent the mail to the gateway (differs from `client` for mail re-injected
+    /// by a before-queue filter).
+    pub origin: Box<[u8]>,
     /// The Message-ID (queue entries) or empty.
     pub msgid: Box<[u8]>,
     /// The filter id linked to this entry, or empty.
@@ -121,6 +124,34 @@ pub struct Entry {
     pub sections: Vec<Section>,
     /// The time of the first line attached to the entry (`i64::MAX` when none).
     pub first_time: i64,
+    /// How this entry relates to others (see [`Flags`]).
+    pub flags: Flags,
+}
+
+/// Facts about an entry that decide which other entries it must be joined with.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Flags {
+    /// A filter's `accept mail to … (<qid>)` named this queue entry as the re-injected copy of
+    /// another one (after-queue filtering): it belongs to that mail.
+    pub relayed: bool,
+    /// Printed before it was complete (open too long); more of it may follow.
+    pub incomplete: bool,
+    /// The later part of a queue entry printed incomplete before.
+    pub continued: bool,
+}
+
+impl Flags {
+    pub fn bits(self) -> u8 {
+        u8::from(self.relayed) | u8::from(self.incomplete) << 1 | u8::from(self.continued) << 2
+    }
+
+    pub fn from_bits(b: u8) -> Flags {
+        Flags {
+            relayed: b & 1 != 0,
+            incomplete: b & 2 != 0,
+            continued: b & 4 != 0,
+        }
+    }
 }
 
 impl Entry {

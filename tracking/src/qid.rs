@@ -122,7 +122,10 @@ mod tests {
     #[test]
     fn foreign_lines_have_no_id() {
         assert_eq!(postfix_qid_prefix(b"DEBUG:"), None);
-        assert_eq!(postfix_qid_prefix(b"DEBUG:Module loader, version 1088"), None);
+        assert_eq!(
+            postfix_qid_prefix(b"DEBUG:Module loader, version 1088"),
+            None
+        );
         assert_eq!(postfix_qid_prefix(b"DEBUGOUTPUT"), None);
         assert_eq!(postfix_qid_prefix(b"STATISTICS1:"), None);
     }

@@ -40,16 +40,17 @@ pub fn scan(
     let mut outcome = Outcome::Complete;
     for input in inputs {
         cor.begin_file();
-        for_each_chunk(input, &mut |chunk: &[u8]| {
-            match feed_chunk(chunk, cor, opts, sink) {
+        for_each_chunk(
+            input,
+            &mut |chunk: &[u8]| match feed_chunk(chunk, cor, opts, sink) {
                 ChunkEnd::More => true,
                 ChunkEnd::PastEnd => false,
                 ChunkEnd::Limit => {
                     outcome = Outcome::Limit;
                     false
                 }
-            }
-        })?;
+            },
+        )?;
         if outcome == Outcome::Limit {
             return Ok(outcome);
         }

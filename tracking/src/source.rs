@@ -67,7 +67,11 @@ pub fn first_line(path: &Path) -> Option<Vec<u8>> {
 
 /// The files of a rotated series to read, oldest first, chosen the way pmg-log-tracker 3.1
 /// chooses them: rotations are looked at from the newest until one starts before `start`.
-pub fn series(base: &Path, mut first_time: impl FnMut(&[u8]) -> Option<i64>, start: i64) -> Vec<PathBuf> {
+pub fn series(
+    base: &Path,
+    mut first_time: impl FnMut(&[u8]) -> Option<i64>,
+    start: i64,
+) -> Vec<PathBuf> {
     let mut paths = Vec::new();
     for index in 0..MAX_ROTATIONS {
         let Some(path) = rotated_path(base, index) else {
@@ -89,7 +93,10 @@ pub fn series(base: &Path, mut first_time: impl FnMut(&[u8]) -> Option<i64>, sta
 pub fn open(path: &Path) -> Result<Box<dyn Read + Send>, Error> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
     if path.extension().is_some_and(|e| e == "gz") {
-        Ok(Box::new(MultiGzDecoder::new(BufReader::with_capacity(1 << 16, file))))
+        Ok(Box::new(MultiGzDecoder::new(BufReader::with_capacity(
+            1 << 16,
+            file,
+        ))))
     } else {
         Ok(Box::new(file))
     }
@@ -103,10 +110,7 @@ pub fn is_gzip(path: &Path) -> bool {
 /// Reads `input` and calls `each` with line-aligned chunks (every chunk ends with a newline,
 /// except possibly the last). Gzip files are inflated on a helper thread. `each` returns false
 /// to stop early.
-pub fn for_each_chunk(
-    input: &Input,
-    each: &mut dyn FnMut(&[u8]) -> bool,
-) -> Result<(), Error> {
+pub fn for_each_chunk(input: &Input, each: &mut dyn FnMut(&[u8]) -> bool) -> Result<(), Error> {
     match input {
         Input::Bytes(data) => {
             each(data);

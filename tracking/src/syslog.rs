@@ -25,7 +25,9 @@ pub enum Service {
     Qmgr,
     /// A delivery agent: `lmtp`, `smtp`, `local`, `error` (and, in pmgfast's dialect, `pipe`,
     /// `virtual`, `discard`, `retry`). `lmtp` is told apart because it links to the filter.
-    Delivery { lmtp: bool },
+    Delivery {
+        lmtp: bool,
+    },
     /// Anything else: the line is not used.
     Other,
 }
@@ -127,7 +129,9 @@ mod tests {
         assert!(read_header(b"pmg kernel: x", Dialect::Pmg).is_none());
         assert!(read_header(b"hostonly", Dialect::Pmg).is_none());
         assert!(read_header(b"h postfix/smtpd[]: x", Dialect::Pmg).is_none());
-        assert!(read_header(b"h postfix/smtpd[99999999999999999999999]: x", Dialect::Pmg).is_none());
+        assert!(
+            read_header(b"h postfix/smtpd[99999999999999999999999]: x", Dialect::Pmg).is_none()
+        );
     }
 
     #[test]

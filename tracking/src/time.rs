@@ -276,7 +276,11 @@ pub fn read_traditional_stamp(line: &[u8], cur_year: i64, cur_month0: i64) -> Op
 
 /// Up to `max` leading ASCII digits as a number (at least one digit).
 fn read_number(data: &[u8], max: usize) -> Option<(i64, &[u8])> {
-    let n = data.iter().take(max).take_while(|b| b.is_ascii_digit()).count();
+    let n = data
+        .iter()
+        .take(max)
+        .take_while(|b| b.is_ascii_digit())
+        .count();
     if n == 0 {
         return None;
     }
@@ -315,7 +319,11 @@ pub fn read_rfc3339_stamp(line: &[u8], strict: bool) -> Option<(i64, &[u8])> {
     }
     let mut zone_start = 19;
     if token[19] == b'.' {
-        zone_start = 20 + token[20..].iter().take_while(|b| b.is_ascii_digit()).count();
+        zone_start = 20
+            + token[20..]
+                .iter()
+                .take_while(|b| b.is_ascii_digit())
+                .count();
     }
     let epoch = parse_rfc3339_parts(&token[..19], &token[zone_start..])?;
     Some((epoch, &line[len + 1..]))
@@ -435,7 +443,8 @@ pub fn parse_query_time(text: &str, zone: &Zone) -> Result<i64, Error> {
 }
 
 fn num_field(s: &[u8]) -> i64 {
-    s.iter().fold(0i64, |a, b| a * 10 + i64::from(b.wrapping_sub(b'0')))
+    s.iter()
+        .fold(0i64, |a, b| a * 10 + i64::from(b.wrapping_sub(b'0')))
 }
 
 #[cfg(test)]
@@ -480,7 +489,10 @@ mod tests {
             parse_query_time("2020-12-18 15:00:00", &vienna).unwrap(),
             1_608_300_000
         );
-        assert_eq!(parse_query_time("1608300000", &vienna).unwrap(), 1_608_300_000);
+        assert_eq!(
+            parse_query_time("1608300000", &vienna).unwrap(),
+            1_608_300_000
+        );
         assert_eq!(
             parse_query_time("2020-12-18T14:00:00Z", &vienna).unwrap(),
             1_608_300_000

@@ -94,7 +94,8 @@ fn corpus_cases_match_pmg_log_tracker() {
     let mut n = 0;
     for row in table.lines().skip(1) {
         let cols: Vec<&str> = row.split('\t').collect();
-        let (case, input, expected, now, tz, args) = (cols[0], cols[1], cols[2], cols[3], cols[4], cols[5]);
+        let (case, input, expected, now, tz, args) =
+            (cols[0], cols[1], cols[2], cols[3], cols[4], cols[5]);
         let zone = Zone::from_tz_value(tz);
         let now_local = parse_rfc3339_parts(now.as_bytes(), b"Z").unwrap();
         let now = now_local - zone.offset_at(now_local);
@@ -107,7 +108,8 @@ fn corpus_cases_match_pmg_log_tracker() {
         }
         got.push_str("# Start: x\n# End: x\n# End Query Options\n\n");
         got.push_str(&String::from_utf8_lossy(&body));
-        let expected = std::fs::read_to_string(dir.join(expected.trim_start_matches("tests/"))).unwrap();
+        let expected =
+            std::fs::read_to_string(dir.join(expected.trim_start_matches("tests/"))).unwrap();
         compare(&expected, &got, case);
         n += 1;
     }

@@ -7,3 +7,64 @@ def mime_walk(
     raw: bytes, max_parts: int = 1000, max_depth: int = 64, max_size: int = 0
 ) -> tuple[list[tuple[object, ...]], list[tuple[int, str]], list[str], list[str]]: ...
 def mime_body(raw: bytes, start: int, end: int, transfer_encoding: str) -> tuple[bytes, list[str]]: ...
+
+# --- Tracking center (rust/src/py_tracking.rs; mails are pmgfast.tracking.Mail fields) ---
+_TrackRecipient = tuple[str, str, str, str | None, str, int]
+_TrackMail = tuple[
+    str, int, str, str, str, int, list[str], str, list[_TrackRecipient], list[tuple[int, str]]
+]
+
+def track_pmg(
+    *,
+    start: int,
+    end: int,
+    offset: int,
+    now: int,
+    source: str,
+    input: str | None = None,
+    data: bytes | None = None,
+    sender: str = "",
+    recipient: str = "",
+    host: str = "",
+    msgid: str = "",
+    ids: list[str] = ...,
+    text: str = "",
+    exclude_greylist: bool = False,
+    exclude_ndr: bool = False,
+    limit: int = 0,
+    verbose: int = 0,
+    tz: str | None = None,
+) -> bytes: ...
+def track_search(
+    *,
+    start: int,
+    end: int,
+    now: int,
+    files: list[str] = ...,
+    data: bytes | None = None,
+    series: str | None = None,
+    index: str | None = None,
+    sender: str = "",
+    recipient: str = "",
+    host: str = "",
+    msgid: str = "",
+    ids: list[str] = ...,
+    text: str = "",
+    include_greylisted: bool = False,
+    include_rejected: bool = False,
+    include_ndr: bool = False,
+    limit: int = 0,
+    lines: bool = False,
+    margin: int = 600,
+    tz: str | None = None,
+) -> tuple[list[_TrackMail], bool, int]: ...
+def track_index_update(
+    index: str,
+    base: str,
+    *,
+    now: int,
+    horizon: int = 900,
+    segment_entries: int = 262144,
+    tz: str | None = None,
+) -> tuple[int, int, int, float]: ...
+def track_index_info(index: str) -> tuple[int, int, int, int, float, int]: ...

@@ -93,6 +93,8 @@ pub struct Session {
     /// The sender of a before-queue filtered mail (from the proxy line).
     pub bq_from: Box<[u8]>,
     pub seq: u64,
+    /// Number of the first line attached (the index restarts reading from open entries).
+    pub first_line: u64,
 }
 
 impl Session {
@@ -133,10 +135,13 @@ pub struct Queued {
     pub bq_session: Option<SessionRef>,
     /// The other queue entry with the same Message-ID (after-queue re-injection).
     pub twin: Option<Weak<RefCell<Queued>>>,
-    /// Linked to a filter run by pmgfast's milter (`<fid>: queue-id <qid>`).
+    /// Linked to a filter run by pmgfast's milter (`<fid>: queue=<qid> …`).
     pub milter: bool,
+    /// The later part of an entry printed incomplete before.
+    pub continued: bool,
     pub first_time: i64,
     pub seq: u64,
+    pub first_line: u64,
 }
 
 impl Queued {
@@ -162,7 +167,10 @@ pub struct Filtered {
     pub queued: Option<Weak<RefCell<Queued>>>,
     /// Before-queue filtering (proxy or milter).
     pub bq: bool,
+    /// pmgfast's milter (linked by its `queue=` line).
+    pub milter: bool,
     pub first_time: i64,
+    pub first_line: u64,
 }
 
 impl Filtered {

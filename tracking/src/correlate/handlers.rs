@@ -6,7 +6,9 @@
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
-use super::entries::{Filtered, FilteredRef, Queued, QueuedRef, Rejected, Session, SessionRef, ToRow};
+use super::entries::{
+    Filtered, FilteredRef, Queued, QueuedRef, Rejected, Session, SessionRef, ToRow,
+};
 use super::Correlator;
 use crate::model::{DStatus, LogLine};
 use crate::qid::{filter_id, filter_id_prefix, postfix_qid, postfix_qid_prefix};
@@ -46,6 +48,7 @@ impl Correlator {
             time: self.cur.time,
             rel: self.rel,
             seq,
+            first_line: self.cur.lineno,
             ..Session::default()
         }));
         self.sessions.insert(pid, Rc::clone(&s));
@@ -57,10 +60,13 @@ impl Correlator {
             return Rc::clone(q);
         }
         let seq = self.next_seq();
+        let continued = self.flushed.contains_key(qid);
         let q = Rc::new(RefCell::new(Queued {
             qid: qid.into(),
+            continued,
             first_time: self.cur.time,
             seq,
+            first_line: self.cur.lineno,
             ..Queued::default()
         }));
         self.queued.insert(qid.into(), Rc::clone(&q));
@@ -74,6 +80,7 @@ impl Correlator {
         let f = Rc::new(RefCell::new(Filtered {
             id: id.into(),
             first_time: self.cur.time,
+            first_line: self.cur.lineno,
             ..Filtered::default()
         }));
         self.filtered.insert(id.into(), Rc::clone(&f));
@@ -83,7 +90,7 @@ impl Correlator {
     /// pmg-smtp-filter and pmgfast's milter, all lines start with the filter id:
     /// `accept mail to <to> (<qid>)`, `moved mail for <to> to … quarantine - <id>`,
     /// `block mail to <to>`, `processing time: <t> …` (the run is finished), and pmgfast's
-    /// `queue-id <qid>` (the run belongs to that Postfix queue entry).
+    /// `queue=<qid> client=… from=<…> size=N` (the run belongs to that Postfix queue entry).
     pub(super) fn on_filter(&mut self, msg: &[u8], line: &[u8]) {
         let Some((id, data)) = filter_id_prefix(msg) else {
             return;
@@ -106,7 +113,11 @@ impl Correlator {
             };
             let (qid, _) = until(rest, b')');
             fe.borrow_mut().add_row(to, qid, DStatus::Accept, time);
-            if let Some(qe) = self.queued.get(qid).cloned() {
+            self.accept_targets.insert(qid.into(), Rc::downgrade(&fe));
+            // pmgfast's milter names its own queue entry, or a re-injected copy of part of the
+            // mail; neither takes the run away from the entry its `queue=` line named.
+            let milter = fe.borrow().milter;
+            if let Some(qe) = self.queued.get(qid).cloned().filter(|_| !milter) {
                 if !qe.borrow().filtered {
                     let mut q = qe.borrow_mut();
                     q.bq_filtered = true;
@@ -128,8 +139,8 @@ impl Correlator {
             fe.borrow_mut().add_row(to, b"none", DStatus::Block, time);
         } else if data.starts_with(b"processing time: ") {
             fe.borrow_mut().finished = true;
-        } else if let Some(data) = data.strip_prefix(b"queue-id ") {
-            let Some((qid, _)) = postfix_qid(data) else {
+        } else if let Some(data) = data.strip_prefix(b"queue=") {
+            let Some((qid, rest)) = postfix_qid(data) else {
                 return;
             };
             let qe = self.queue_entry(qid);
@@ -137,8 +148,23 @@ impl Correlator {
             q.milter = true;
             q.bq_filtered = true;
             q.filter = Some(Rc::clone(&fe));
+            if let Some(i) = find(rest, b" from=<") {
+                let (from, rest) = until(&rest[i + 7..], b'>');
+                if q.from.is_empty() {
+                    q.from = from.into();
+                }
+                if let Some(size) = rest.strip_prefix(b"> size=") {
+                    let digits = size.iter().take_while(|b| b.is_ascii_digit()).count();
+                    if let Ok(n) = std::str::from_utf8(&size[..digits]).unwrap_or("").parse() {
+                        if q.size == 0 {
+                            q.size = n;
+                        }
+                    }
+                }
+            }
             let mut f = fe.borrow_mut();
             f.bq = true;
+            f.milter = true;
             f.queued = Some(Rc::downgrade(&qe));
         }
     }
@@ -232,10 +258,13 @@ impl Correlator {
         {
             self.tls_by_pid.insert(
                 self.cur.pid,
-                LogLine {
-                    lineno: self.cur.lineno,
-                    text: line.into(),
-                },
+                (
+                    LogLine {
+                        lineno: self.cur.lineno,
+                        text: line.into(),
+                    },
+                    self.cur.time,
+                ),
             );
             return;
         }
@@ -253,7 +282,7 @@ impl Correlator {
                 q.lines.push(line, self.cur.lineno);
             }
         }
-        if let Some(tls) = self.tls_by_pid.remove(&self.cur.pid) {
+        if let Some((tls, _)) = self.tls_by_pid.remove(&self.cur.pid) {
             if self.cfg.keep_lines {
                 qe.borrow_mut().lines.push_line(&tls);
             }

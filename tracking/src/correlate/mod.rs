@@ -21,6 +21,12 @@ use crate::syslog::{read_header, Dialect, Service};
 use crate::time::StampReader;
 use entries::{FilteredRef, Queued, QueuedRef, SessionRef};
 
+/// Lines between two prunings of the Message-ID table (pmgfast's dialect).
+const PRUNE_EVERY: u64 = 1 << 20;
+
+/// Seconds the correlator remembers the queue ids of entries printed incomplete.
+const FLUSHED_MEMORY: i64 = 7 * 86_400;
+
 /// An id given with `-q`: a queue or filter id, or an smtpd entry's `T…L…` id.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IdMatch {
@@ -33,7 +39,11 @@ impl IdMatch {
     /// a queue id.
     pub fn parse(text: &str) -> IdMatch {
         fn hex8(s: &[u8]) -> Option<(u64, &[u8])> {
-            let n = s.iter().take(8).take_while(|b| b.is_ascii_hexdigit()).count();
+            let n = s
+                .iter()
+                .take(8)
+                .take_while(|b| b.is_ascii_hexdigit())
+                .count();
             if n == 0 {
                 return None;
             }
@@ -105,6 +115,8 @@ pub struct Stats {
     pub skipped: u64,
     /// Queue ids claimed by two sessions (pmg-log-tracker prints "qentry ref already set").
     pub conflicts: u64,
+    /// Bytes of the lines fed (with their newlines).
+    pub bytes: u64,
 }
 
 /// The state of one pass over the log.
@@ -116,7 +128,13 @@ pub struct Correlator {
     queued: FxHashMap<Box<[u8]>, QueuedRef>,
     filtered: FxHashMap<Box<[u8]>, FilteredRef>,
     by_msgid: FxHashMap<Box<[u8]>, Weak<RefCell<Queued>>>,
-    tls_by_pid: FxHashMap<u64, LogLine>,
+    /// TLS lines waiting for their delivery line, by process id, with their time.
+    tls_by_pid: FxHashMap<u64, (LogLine, i64)>,
+    /// Queue ids named by a filter's `accept mail to … (<qid>)`, with that filter run.
+    accept_targets: FxHashMap<Box<[u8]>, Weak<RefCell<entries::Filtered>>>,
+    /// Queue ids of entries printed incomplete (their later lines start a continuation).
+    flushed: FxHashMap<Box<[u8]>, i64>,
+    last_time: Option<i64>,
     cur: Current,
     rel: u64,
     prev_time: i64,
@@ -149,6 +167,9 @@ impl Correlator {
             filtered: FxHashMap::default(),
             by_msgid: FxHashMap::default(),
             tls_by_pid: FxHashMap::default(),
+            accept_targets: FxHashMap::default(),
+            flushed: FxHashMap::default(),
+            last_time: None,
             cur: Current::default(),
             rel: 0,
             prev_time: 0,
@@ -192,10 +213,18 @@ impl Correlator {
     /// Reads one line (without its newline). `hit` tells whether the line contains the search
     /// string (the caller searches whole buffers at once, which is much faster).
     pub fn feed(&mut self, line: &[u8], hit: bool) -> Flow {
+        self.feed_numbered(line, hit, None)
+    }
+
+    /// Like [`Correlator::feed`], with the line's number given by the caller (the index numbers
+    /// lines by file and offset, so numbers stay the same across runs).
+    pub fn feed_numbered(&mut self, line: &[u8], hit: bool, lineno: Option<u64>) -> Flow {
+        self.stats.bytes += line.len() as u64 + 1;
         let Some((time, rest)) = self.stamps.read(line, self.strict_stamps) else {
             self.stats.skipped += 1;
             return Flow::Continue;
         };
+        self.last_time = Some(time);
         if time != self.prev_time {
             self.rel = 0;
         } else {
@@ -209,6 +238,14 @@ impl Correlator {
             return Flow::PastEnd;
         }
         self.stats.lines += 1;
+        if self.stats.lines % PRUNE_EVERY == 0 && self.cfg.dialect == Dialect::Pmgfast {
+            // pmg-log-tracker keeps every Message-ID it saw; pmgfast forgets those whose queue
+            // entry is gone, so a week of logs fits in memory.
+            self.by_msgid.retain(|_, w| w.strong_count() > 0);
+            self.accept_targets.retain(|_, w| w.strong_count() > 0);
+            let horizon = time.saturating_sub(FLUSHED_MEMORY);
+            self.flushed.retain(|_, t| *t >= horizon);
+        }
         let Some(header) = read_header(rest, self.cfg.dialect) else {
             self.stats.skipped += 1;
             return Flow::Continue;
@@ -217,7 +254,7 @@ impl Correlator {
         self.cur = Current {
             pid: header.pid,
             time,
-            lineno: self.stats.lines,
+            lineno: lineno.unwrap_or(self.stats.lines),
             hit,
             lmtp: matches!(header.service, Service::Delivery { lmtp: true }),
         };
@@ -247,6 +284,67 @@ impl Correlator {
         for s in sessions {
             self.print_session(&s);
         }
+    }
+
+    /// The time of the last line with a valid stamp.
+    pub fn last_time(&self) -> Option<i64> {
+        self.last_time
+    }
+
+    /// The number of the oldest line still attached to an open entry (None: nothing open).
+    pub fn oldest_open_line(&self) -> Option<u64> {
+        let s = self.sessions.values().map(|s| s.borrow().first_line);
+        let q = self.queued.values().map(|q| q.borrow().first_line);
+        let f = self.filtered.values().map(|f| f.borrow().first_line);
+        let t = self.tls_by_pid.values().map(|(l, _)| l.lineno);
+        s.chain(q).chain(f).chain(t).min()
+    }
+
+    /// Prints and forgets entries opened before `time` (log time): queue entries first, then
+    /// sessions; filter runs and pending TLS lines that old are dropped. The index uses this so
+    /// that an entry that never completes (a mail deferred for days, a lost `removed` line)
+    /// does not hold back where the next update starts reading.
+    pub fn flush_opened_before(&mut self, time: i64) {
+        let mut old: Vec<QueuedRef> = self
+            .queued
+            .values()
+            .filter(|q| q.borrow().first_time < time)
+            .cloned()
+            .collect();
+        old.sort_by_key(|q| q.borrow().seq);
+        for q in old {
+            let (qid, smtpd) = {
+                let b = q.borrow();
+                (b.qid.clone(), b.smtpd.clone())
+            };
+            let before = self.out.len();
+            self.print_queued(&q, smtpd.as_ref());
+            for e in &mut self.out[before..] {
+                e.flags.incomplete = true;
+            }
+            self.flushed.insert(qid.clone(), time);
+            self.queued.remove(&qid);
+            if let Some(s) = smtpd {
+                s.borrow_mut()
+                    .queued
+                    .retain(|w| w.upgrade().is_some_and(|x| !std::rc::Rc::ptr_eq(&x, &q)));
+            }
+        }
+        let mut old: Vec<(u64, SessionRef)> = self
+            .sessions
+            .iter()
+            .filter(|(_, s)| s.borrow().time < time)
+            .map(|(pid, s)| (*pid, s.clone()))
+            .collect();
+        old.sort_by_key(|(_, s)| s.borrow().seq);
+        for (pid, s) in old {
+            self.sessions.remove(&pid);
+            if !s.borrow().rejected.is_empty() {
+                self.print_session(&s);
+            }
+        }
+        self.filtered.retain(|_, f| f.borrow().first_time >= time);
+        self.tls_by_pid.retain(|_, (_, t)| *t >= time);
     }
 
     fn next_seq(&mut self) -> u64 {

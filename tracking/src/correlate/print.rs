@@ -10,7 +10,7 @@ use std::rc::{Rc, Weak};
 use super::entries::{QueuedRef, SessionRef, ToRow};
 use super::{Correlator, IdMatch};
 use crate::find::naive_find;
-use crate::model::{DStatus, Entry, EntryId, LogLine, Row, Section, SectionKind};
+use crate::model::{DStatus, Entry, EntryId, Flags, LogLine, Row, Section, SectionKind};
 
 /// pmg-log-tracker's case-insensitive substring test (an empty haystack never matches).
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
@@ -91,7 +91,8 @@ impl Correlator {
                         status: t.status,
                         from: s.bq_from.clone(),
                         to: t.to.clone(),
-                        relay: None,
+                        // not printed for sessions; the mail view shows the quarantine id
+                        relay: Some(t.relay.clone()),
                     });
                 }
             }
@@ -115,6 +116,7 @@ impl Correlator {
             },
             ctime: self.ctime,
             size: 0,
+            origin: s.client.clone(),
             client: s.client.clone(),
             msgid: Box::default(),
             filter_id,
@@ -122,6 +124,7 @@ impl Correlator {
             rows,
             sections,
             first_time,
+            flags: Flags::default(),
         });
     }
 
@@ -259,6 +262,12 @@ impl Correlator {
                 };
             }
         }
+        // The client that sent the mail to the gateway: for a before-queue filtered mail the
+        // original session's, not the re-injecting localhost.
+        let origin: Box<[u8]> = match &bq_session {
+            Some(s) if !s.borrow().client.is_empty() => s.borrow().client.clone(),
+            _ => Box::default(),
+        };
         let client: Box<[u8]> = if !q.client.is_empty() {
             q.client.clone()
         } else if !is_bq_session {
@@ -361,7 +370,10 @@ impl Correlator {
         }
 
         let mut first_time = q.first_time;
-        for s in [se, bq_session.as_ref(), q.smtpd.as_ref()].into_iter().flatten() {
+        for s in [se, bq_session.as_ref(), q.smtpd.as_ref()]
+            .into_iter()
+            .flatten()
+        {
             first_time = first_time.min(s.borrow().time);
         }
         let mut text_match = q.text_match || se.is_some_and(|s| s.borrow().text_match);
@@ -372,11 +384,35 @@ impl Correlator {
             text_match |= fb.text_match;
             filter_id = fb.id.clone();
         }
+        // Named as the re-injected copy by a filter run? Not when that run is this entry's own
+        // before-queue run (proxy or milter: the entry is the whole mail); an after-queue copy
+        // is printed without its run, or with it if the copy left the queue before the received
+        // copy's LMTP reply was logged.
+        let relayed = match self.accept_targets.remove(&q.qid) {
+            None => false,
+            Some(target) => match &fe {
+                Some(own) if Weak::ptr_eq(&target, &Rc::downgrade(own)) => {
+                    !(own.borrow().bq || q.milter)
+                }
+                _ => true,
+            },
+        };
+        let flags = Flags {
+            relayed,
+            incomplete: false,
+            continued: q.continued,
+        };
         self.count += rows.len() as u64;
         self.out.push(Entry {
+            flags,
             id: EntryId::Queue(q.qid.clone()),
             ctime: self.ctime,
             size: q.size,
+            origin: if origin.is_empty() {
+                client.clone()
+            } else {
+                origin
+            },
             client,
             msgid: q.msgid.clone(),
             filter_id,
@@ -398,7 +434,11 @@ impl Correlator {
             if q.smtpd.as_ref().is_some_and(|s| !s.borrow().disconnected) {
                 return;
             }
-            if q.bq_filtered && q.bq_session.as_ref().is_some_and(|s| !s.borrow().disconnected) {
+            if q.bq_filtered
+                && q.bq_session
+                    .as_ref()
+                    .is_some_and(|s| !s.borrow().disconnected)
+            {
                 return;
             }
         }
@@ -412,7 +452,12 @@ impl Correlator {
         }
         let (filter, smtpd, bq_filtered, qid) = {
             let q = qe.borrow();
-            (q.filter.clone(), q.smtpd.clone(), q.bq_filtered, q.qid.clone())
+            (
+                q.filter.clone(),
+                q.smtpd.clone(),
+                q.bq_filtered,
+                q.qid.clone(),
+            )
         };
         if let Some(fe) = &filter {
             if !bq_filtered && !fe.borrow().finished {

@@ -1,0 +1,138 @@
+//! pmgfast's search over log files (no index): the query, the files it needs, and the mails.
+//!
+//! The range is read with a margin on both sides, so that a mail that starts in the range is
+//! seen whole and a mail that started before it is recognised as such; mails are reported when
+//! their first line lies in the range. This is also what the index answers, so both agree.
+
+use std::path::{Path, PathBuf};
+
+use crate::correlate::{Config, Correlator, PrintFilter};
+use crate::error::Error;
+use crate::find::Finder;
+use crate::mails::{Assembler, Mail, MailFilter};
+use crate::scan::{scan, ScanOptions};
+use crate::source::{first_line, rotated_path, Input, MAX_ROTATIONS};
+use crate::syslog::Dialect;
+use crate::time::{LocalRule, StampReader, Zone};
+
+/// Seconds read before and after the range by default.
+pub const DEFAULT_MARGIN: i64 = 600;
+
+/// A search.
+#[derive(Debug, Clone, Default)]
+pub struct Query {
+    pub filter: MailFilter,
+    /// The search string (empty: none).
+    pub text: Vec<u8>,
+    /// At most this many result rows (recipients); 0: no limit.
+    pub limit: usize,
+    /// Return the log lines of each mail.
+    pub keep_lines: bool,
+    /// Seconds read before and after the range.
+    pub margin: i64,
+    /// "Now", for the year of traditional stamps.
+    pub now: i64,
+}
+
+/// What a search returns.
+#[derive(Debug, Clone, Default)]
+pub struct Found {
+    /// Mails in time order.
+    pub mails: Vec<Mail>,
+    /// Rows were left out because of the limit.
+    pub truncated: bool,
+    /// Bytes of log read.
+    pub bytes: u64,
+}
+
+/// The files of a rotated series that can hold lines in `[start, end]`, oldest first.
+pub fn series_for_range(
+    base: &Path,
+    stamps: &mut StampReader,
+    start: i64,
+    end: i64,
+) -> Vec<PathBuf> {
+    let mut files: Vec<(PathBuf, Option<i64>)> = Vec::new();
+    for index in 0..MAX_ROTATIONS {
+        let Some(path) = rotated_path(base, index) else {
+            break;
+        };
+        let first = first_line(&path).and_then(|l| stamps.read(&l, false).map(|(t, _)| t));
+        files.push((path, first));
+    }
+    // files[i] covers [first_i, first_{i-1}); index 0 is the live file.
+    let mut out = Vec::new();
+    for i in (0..files.len()).rev() {
+        let begins = files[i].1;
+        let next_begins = if i == 0 { None } else { files[i - 1].1 };
+        let starts_late = begins.is_some_and(|b| b > end);
+        let ends_early = next_begins.is_some_and(|n| n < start);
+        if !starts_late && !ends_early {
+            out.push(files[i].0.clone());
+        }
+    }
+    out
+}
+
+/// Reads `inputs` and returns the mails `q` asks for.
+pub fn search(q: &Query, inputs: &[Input], zone: &Zone) -> Result<Found, Error> {
+    let f = &q.filter;
+    if f.end < f.start {
+        return Err(Error::EndBeforeStart {
+            start: f.start,
+            end: f.end,
+        });
+    }
+    let margin = q.margin.max(0);
+    let cfg = Config {
+        dialect: Dialect::Pmgfast,
+        start: f.start.saturating_sub(margin),
+        end: f.end.saturating_add(margin),
+        keep_lines: q.keep_lines,
+        filter: PrintFilter::default(),
+    };
+    let stamps = StampReader::new(q.now, zone, LocalRule::Zone(zone.clone()));
+    let mut cor = Correlator::new(cfg, stamps);
+    let opts = ScanOptions {
+        text: (!q.text.is_empty()).then(|| Finder::new(&q.text)),
+        limit: 0,
+        pmg_last_line: false,
+    };
+    let mut filter = f.clone();
+    filter.text = !q.text.is_empty();
+    let mut mails = Vec::new();
+    let mut asm = Assembler::new(margin.max(60));
+    let mut keep = |mut m: Mail| {
+        if filter.keep(&mut m) {
+            mails.push(m);
+        }
+    };
+    scan(inputs, &mut cor, &opts, &mut |e| asm.push(e, &mut keep))?;
+    asm.finish(&mut keep);
+    let bytes = cor.stats().bytes;
+    Ok(finish(mails, q.limit, bytes))
+}
+
+/// Sorts mails by time and applies the row limit.
+pub fn finish(mut mails: Vec<Mail>, limit: usize, bytes: u64) -> Found {
+    mails.sort_by(|a, b| (a.time, &a.id).cmp(&(b.time, &b.id)));
+    let mut truncated = false;
+    if limit > 0 {
+        let mut rows = 0usize;
+        let mut keep = 0usize;
+        for m in &mails {
+            if rows + m.recipients.len() > limit {
+                truncated = true;
+                break;
+            }
+            rows += m.recipients.len();
+            keep += 1;
+        }
+        mails.truncate(keep);
+    }
+    Found {
+        mails,
+        truncated,
+        bytes,
+    }
+}
