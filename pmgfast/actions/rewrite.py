@@ -302,7 +302,7 @@ def _entity(gen: _Generated, eol: bytes) -> bytes:
         "Content-Transfer-Encoding: quoted-printable\n"
     )
     data = quopri.encodestring(text.replace("\r\n", "\n").encode("utf-8"))
-    return (head.encode() + b"\n" + data.rstrip(b"\n")).replace(b"\n", eol)
+    return (head.encode() + b"\n" + data).replace(b"\n", eol)
 
 
 def _make_multipart(copy: Copy, boundary: str, replacement: _Generated | None) -> None:

@@ -32,7 +32,10 @@ def cmd_milter(args: argparse.Namespace) -> int:
     sink = sink_for(state.settings.pmg.get("pmgfast", "log_file"))  # type: ignore[arg-type]
 
     def announce(text: str) -> None:
-        sink.write(text)
-        print(f"pmgfast milter: {text}", file=sys.stderr, flush=True)
+        try:
+            sink.write(text)
+            print(f"pmgfast milter: {text}", file=sys.stderr, flush=True)
+        except OSError:  # a closed terminal or log must not stop the pool
+            pass
 
     return make_pool(state, announce).run()
