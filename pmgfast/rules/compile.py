@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from pmgfast.patterns import Pattern, PatternError, compile_set
 from pmgfast.rules import exchange
 from pmgfast.rules.facts import MessageFacts, Part
 from pmgfast.rules.ldap import LdapResolver
+from pmgfast.rules.marks import match_list_with_mode
 from pmgfast.rules.model import BOTH, IN, OUT, RuleDB
 from pmgfast.rules.objects import ActionObject, RuleObject
 from pmgfast.rules.objects.action import ModField
@@ -107,16 +108,10 @@ class PureMatcher:
         self.problems: list[str] = []
 
     def who_group(self, group: CGroup, address: str, ip: str | None,
-                  test: Callable[[int, RuleObject], bool]) -> bool:
-        from pmgfast.rules.marks import match_list_with_mode
-
-        return match_list_with_mode(group.objects, group.and_, group.invert,
-                                    lambda item: test(*item))
-
-    def who(self, key: int, obj: RuleObject, address: str, ip: str | None,
-            ldap: LdapResolver) -> bool:
-        assert isinstance(obj, WhoObject)
-        return obj.matches(address, ip, ldap)
+                  ldap: LdapResolver) -> bool:
+        return match_list_with_mode(
+            group.objects, group.and_, group.invert,
+            lambda item: isinstance(item[1], WhoObject) and item[1].matches(address, ip, ldap))
 
     def part_hits(self, facts: MessageFacts) -> dict[int, tuple[int, ...]]:
         root = facts.parts[0].aid if facts.parts else 0
@@ -188,6 +183,17 @@ class SetMatcher:
                 pid = patterns.setdefault(obj.value, len(patterns))
                 self.field_objects.setdefault(name, {}).setdefault(pid, []).append(
                     (key, obj.top_part_only))
+        # pattern id -> object keys: every kind (sniffed type) / not only-content (header and
+        # filename types) / archive filters only (types inside archives)
+        self.ct_all = {pid: tuple(k for k, _, _ in objs) for pid, objs in self.ct_objects.items()}
+        self.ct_typed = {pid: tuple(k for k, kind, only in objs if kind == "archive" or not only)
+                         for pid, objs in self.ct_objects.items()}
+        self.ct_archive = {pid: tuple(k for k, kind, _ in objs if kind == "archive")
+                           for pid, objs in self.ct_objects.items()}
+        self.fn_all = {pid: tuple(k for k, _ in objs) for pid, objs in self.fn_objects.items()}
+        self.fn_archive = {pid: tuple(k for k, kind in objs if kind == "archfn")
+                           for pid, objs in self.fn_objects.items()}
+        self.part_cache: dict[tuple, tuple[int, ...]] = {}
         self.who_set = _CachedSet(who, self.problems)
         self.ct_set = _CachedSet([Pattern(i, r) for r, i in ct.items()], self.problems)
         self.fn_set = _CachedSet(
@@ -199,69 +205,71 @@ class SetMatcher:
         }
 
     def who_group(self, group: CGroup, address: str, ip: str | None,
-                  test: Callable[[int, RuleObject], bool]) -> bool:
+                  ldap: LdapResolver) -> bool:
         if group.and_:
-            from pmgfast.rules.marks import match_list_with_mode
-
-            return match_list_with_mode(group.objects, True, group.invert,
-                                        lambda item: test(*item))
+            return match_list_with_mode(
+                group.objects, True, group.invert,
+                lambda item: self._who(item[0], item[1], address, ip, ldap))
         hit = (
             (group.emails and address.lower() in group.emails)
             or (group.domains and (domain_of(address) or "").lower() in group.domains)
             or (group.regex_keys and not group.regex_keys.isdisjoint(self.who_set(address)))
-            or any(test(k, o) for k, o in group.others)
+            or any(isinstance(o, WhoObject) and o.matches(address, ip, ldap)
+                   for _, o in group.others)
         )
         return (not group.invert) if hit else group.invert
 
-    def who(self, key: int, obj: RuleObject, address: str, ip: str | None,
-            ldap: LdapResolver) -> bool:
+    def _who(self, key: int, obj: RuleObject, address: str, ip: str | None,
+             ldap: LdapResolver) -> bool:
         if isinstance(obj, WhoRegex):
             return key in self.who_set(address)
-        assert isinstance(obj, WhoObject)
-        return obj.matches(address, ip, ldap)
+        return isinstance(obj, WhoObject) and obj.matches(address, ip, ldap)
 
     def part_hits(self, facts: MessageFacts) -> dict[int, tuple[int, ...]]:
         hits: dict[int, list[int]] = {}
         root = facts.parts[0].aid if facts.parts else 0
-        ct_objects, fn_objects = self.ct_objects, self.fn_objects
+        part_cache = self.part_cache
         for part in facts.parts:
-            got: set[int] = set()
-            if ct_objects:
-                self._content_types(part, got)
-            if fn_objects:
-                self._filenames(part, got)
-            for key in got:
-                hits.setdefault(key, []).append(part.aid)
-            if self.field_objects:
+            key = (part.magic_type, part.content_type, part.glob_type, part.filename,
+                   part.archive_types, part.archive_filenames)
+            got = part_cache.get(key)
+            if got is None:
+                got = self._part_keys(part)
+                if len(part_cache) >= CACHE_LIMIT:
+                    part_cache.clear()
+                part_cache[key] = got
+            for object_key in got:
+                hits.setdefault(object_key, []).append(part.aid)
+            if self.field_objects and part.headers:
                 self._fields(part, part.aid == root, hits)
         return {key: tuple(aids) for key, aids in hits.items()}
 
-    def _content_types(self, part: Part, got: set[int]) -> None:
+    def _part_keys(self, part: Part) -> tuple[int, ...]:
+        """The content-type and filename objects that mark ``part`` (header fields aside)."""
+        got: set[int] = set()
         ct = self.ct_set
-        objects = self.ct_objects
-        if _subject_ok(part.magic_type):
-            for pid in ct(part.magic_type):
-                got.update(key for key, _, _ in objects[pid])
-        for subject in (part.content_type, part.glob_type):
-            if _subject_ok(subject):
-                for pid in ct(subject):
-                    got.update(key for key, kind, only in objects[pid]
-                               if kind == "archive" or not only)
-        for subject in part.archive_types:
-            if _subject_ok(subject):
-                for pid in ct(subject):
-                    got.update(key for key, kind, _ in objects[pid] if kind == "archive")
-
-    def _filenames(self, part: Part, got: set[int]) -> None:
-        fn = self.fn_set
-        objects = self.fn_objects
-        if part.filename is not None:
-            truthy = _subject_ok(part.filename)
-            for pid in fn(part.filename):
-                got.update(key for key, kind in objects[pid] if kind == "archfn" or truthy)
-        for name in part.archive_filenames:
-            for pid in fn(name):
-                got.update(key for key, kind in objects[pid] if kind == "archfn")
+        if self.ct_all:
+            if _subject_ok(part.magic_type):
+                for pid in ct(part.magic_type):
+                    got.update(self.ct_all[pid])
+            for subject in (part.content_type, part.glob_type):
+                if _subject_ok(subject):
+                    for pid in ct(subject):
+                        got.update(self.ct_typed[pid])
+            for subject in part.archive_types:
+                if _subject_ok(subject):
+                    for pid in ct(subject):
+                        got.update(self.ct_archive[pid])
+        if self.fn_all:
+            fn = self.fn_set
+            if part.filename is not None:
+                table = self.fn_all if _subject_ok(part.filename) else self.fn_archive
+                for pid in fn(part.filename):
+                    got.update(table[pid])
+            for name in part.archive_filenames:
+                for pid in fn(name):
+                    got.update(self.fn_archive[pid])
+        return tuple(sorted(got))
 
     def _fields(self, part: Part, top: bool, hits: dict[int, list[int]]) -> None:
         for name, value in part.headers:

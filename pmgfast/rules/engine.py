@@ -14,7 +14,6 @@ Pure: no network, no disk, no clock (the time is a fact). For one message:
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from pmgfast.rules.compile import CClass, CRule, RuleSet
@@ -83,12 +82,6 @@ class _Evaluation:
 
     # --- WHO and WHEN -----------------------------------------------------------------------
 
-    def _who_test(self, address: str, ip: str | None) -> Callable[[int, RuleObject], bool]:
-        def test(key: int, obj: RuleObject) -> bool:
-            return self.matcher.who(key, obj, address, ip, self.ldap)
-
-        return test
-
     def _note_ldap(self, obj: RuleObject) -> None:
         if not self.ldap_noted:
             self.ldap_noted = True
@@ -98,14 +91,20 @@ class _Evaluation:
             )
 
     def who_class(self, cclass: CClass, address: str, ip: str | None) -> bool:
+        """PMG ``match_list_with_mode`` over the groups, each over its objects."""
         if cclass.ldap is not None and not self.ldap.available:
             self._note_ldap(cclass.ldap)
-        test = self._who_test(address, ip)
-        matcher = self.matcher
-        return match_list_with_mode(
-            cclass.groups, cclass.and_, cclass.invert,
-            lambda group: matcher.who_group(group, address, ip, test),
-        )
+        who_group = self.matcher.who_group
+        ldap = self.ldap
+        if cclass.and_:
+            for group in cclass.groups:
+                if not who_group(group, address, ip, ldap):
+                    return cclass.invert
+            return not cclass.invert
+        for group in cclass.groups:
+            if who_group(group, address, ip, ldap):
+                return not cclass.invert
+        return cclass.invert
 
     def when_class(self, cclass: CClass) -> bool:
         now = self.facts.time
@@ -166,11 +165,15 @@ class _Evaluation:
         max_aid = self.max_aid
         spaminfo: SpamInfo | None = None
         if not rule.has_spam:
-            group_marks = [
-                combine_group([self._object_marks(k, o) for k, o in g.objects], g.and_,
-                              g.invert, max_aid)
-                for g in what.groups
-            ]
+            object_marks = self._object_marks
+            group_marks = []
+            for g in what.groups:
+                results = [object_marks(k, o) for k, o in g.objects]
+                if max_aid and not g.and_ and not g.invert and \
+                        all(r is None for r in results):
+                    group_marks.append(None)  # the usual case: nothing in the mail matched
+                else:
+                    group_marks.append(combine_group(results, g.and_, g.invert, max_aid))
             marks = combine_class(group_marks, what.and_, what.invert)
             return dict.fromkeys(targets, marks), None
         per_target: dict[str, list[Marks]] = {t: [] for t in targets}

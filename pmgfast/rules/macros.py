@@ -39,24 +39,53 @@ def macros_in(text: str | None) -> frozenset[str]:
     return frozenset(_MACRO.findall(text)) if text else frozenset()
 
 
+_SEGMENTS: dict[str, tuple[str, ...]] = {}
+
+
+def _segments(text: str) -> tuple[str, ...]:
+    """``text`` cut into literal and macro pieces: macro names sit at odd positions."""
+    found = _SEGMENTS.get(text)
+    if found is None:
+        found = tuple(_MACRO.split(text))
+        if len(_SEGMENTS) > 4096:
+            _SEGMENTS.clear()
+        _SEGMENTS[text] = found
+    return found
+
+
 def substitute(text: str | None, lookup: Lookup) -> str:
     """``text`` with every macro that has a value replaced by it."""
     if not text:
         return ""
-    if "__" not in text:
+    segments = _segments(text)
+    if len(segments) == 1:
         return text
-
-    def replace(match: re.Match[str]) -> str:
-        value = lookup(match.group(1))
-        return match.group(0) if value is None else value
-
-    return _MACRO.sub(replace, text)
+    out = []
+    for i, piece in enumerate(segments):
+        if i % 2:
+            value = lookup(piece)
+            out.append(f"__{piece}__" if value is None else value)
+        else:
+            out.append(piece)
+    return "".join(out)
 
 
 def header_value(template: str | None, lookup: Lookup, encode: bool = True) -> str:
     """A header value from ``template``: macros expanded, each line encoded (unless
     ``encode`` is off: then the text a decoder would read back), lines folded."""
-    lines = _HEADER_LINES.split(substitute(template, lookup))
+    return _fold(substitute(template, lookup), encode)
+
+
+def header_values(template: str | None, lookup: Lookup) -> tuple[str, str]:
+    """``header_value`` encoded and not, expanding the macros once."""
+    text = substitute(template, lookup)
+    return _fold(text, True), _fold(text, False)
+
+
+def _fold(text: str, encode: bool) -> str:
+    if "\n" not in text and (not text or not text[-1].isspace()):
+        return encode_mimewords(text) if encode else text
+    lines = _HEADER_LINES.split(text)
     while lines and lines[-1] == "":
         lines.pop()
     result = ""

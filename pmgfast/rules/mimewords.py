@@ -28,7 +28,7 @@ def _word(match: re.Match[bytes]) -> bytes:
 
 def encode_mimewords(text: str) -> str:
     """``text`` with every unsafe word Q-encoded (pure ASCII text comes back unchanged)."""
-    if text.isascii() and not _NONPRINT.search(text.encode("ascii")):
+    if text.isascii() and text.isprintable():
         return text
     raw = _WORD.sub(_word, text.encode("utf-8", "surrogateescape"))
     return raw.replace(b"?==?", b"?= =?").decode("latin-1")

@@ -24,7 +24,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Self
 
 from pmgfast.rules import content
-from pmgfast.rules.macros import header_value, html_to_text, macros_in, substitute
+from pmgfast.rules.macros import (
+    header_value,
+    header_values,
+    html_to_text,
+    macros_in,
+    substitute,
+)
 from pmgfast.rules.objects.base import FIELD_CHARS, Field, RuleObject, flag, text
 from pmgfast.rules.outcome import (
     AddDisclaimer,
@@ -250,8 +256,7 @@ class ModField(ActionObject):
         return macros_in(self.value)
 
     def execute(self, run: ActionRun) -> None:
-        value = header_value(self.value, run.lookup)
-        plain = header_value(self.value, run.lookup, encode=False)
+        value, plain = header_values(self.value, run.lookup)
         edit = SetHeader(self.field, value, plain)
         for _, index in run.modgroup.subgroups(run.targets):
             run.modgroup.add(index, edit)
