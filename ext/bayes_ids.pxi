@@ -147,14 +147,14 @@ cdef void _radix_sort(uint64_t *a, uint64_t *tmp, Py_ssize_t n, int above) noexc
 cdef int _sort_unique(Sink *s) noexcept nogil:
     """Sort the ids ascending as signed integers and drop repeats.
 
-    An MSD radix sort whose first digit is wide enough (8 to 16 bits) to leave about two ids
+    An MSD radix sort whose first digit is wide enough (4 to 16 bits) to leave about two ids
     per bucket: ids are hashes, so that pass nearly sorts them, buckets of one repeated id stop
     at once, and even crafted ids cost a bounded number of passes, never quadratic time."""
     cdef Py_ssize_t n = s.n, i, m
     cdef uint64_t *keys = <uint64_t *>s.ids
     cdef uint64_t *tmp
     cdef Py_ssize_t *counts
-    cdef int bits = 8
+    cdef int bits = 4
     if n == 0:
         return 0
     for i in range(n):  # with the sign bit flipped, unsigned order is the signed order

@@ -1,5 +1,5 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
-# cython: initializedcheck=False, embedsignature=True
+# cython: initializedcheck=False, embedsignature=True, autotestdict=False
 """Compiled twin of ``pmgfast.bayes.tokenizer`` (the token rules are in that module's
 docstring) and of the combiner of ``pmgfast.bayes.classifier``.
 
@@ -45,11 +45,13 @@ MAX_TEXT_CHARS = MAX_TEXT_CHARS_C
 MAX_FIELD_CHARS = MAX_FIELD_CHARS_C
 
 cdef uint8_t _LOWER_LATIN1[256]  # str.lower() of U+0000..U+00FF (which stays in that range)
+cdef uint8_t _WORD_LATIN1[256]  # whether U+0000..U+00FF matches re's \w
 cdef uint8_t _WORD_BMP[8192]  # bit c: whether U+0000..U+FFFF code point c matches re's \w
 cdef int _fill_tables() except -1:
     cdef uint32_t c
     for c in range(256):
         _LOWER_LATIN1[c] = ord(chr(c).lower())
+        _WORD_LATIN1[c] = Py_UNICODE_ISALNUM(<Py_UCS4>c) or c == 0x5F
     memset(_WORD_BMP, 0, sizeof(_WORD_BMP))
     for c in range(0x10000):
         if Py_UNICODE_ISALNUM(<Py_UCS4>c) or c == 0x5F:
@@ -65,6 +67,16 @@ _fill_tables()
 # str.lower() does to them, and it is idempotent), wider strings by str.lower() beforehand.
 # Stripping whitespace after lowercasing equals the twin's strip-then-lower: lowercasing never
 # makes or unmakes white space.
+
+cdef inline str _text(object value):
+    """A field value as an exact ``str``: a subclass is copied, anything else is a TypeError
+    (as in the twin)."""
+    if type(value) is str:
+        return <str>value
+    if isinstance(value, str):
+        return str.__str__(value)
+    raise TypeError(f"tokenizer fields hold str, not {type(value).__name__}")
+
 
 cdef inline str _lowered(str value, Py_ssize_t limit):
     """``value[:limit]``, lowercased unless it is one-byte text (lowercased when read)."""
@@ -172,6 +184,8 @@ ctypedef fused code_unit:  # the three storage kinds of a str (PEP 393)
 
 cdef inline bint _is_word(uint32_t ch) noexcept nogil:
     """``re``'s ``\\w``: ``str.isalnum()`` or an underscore."""
+    if ch < 0x100:
+        return _WORD_LATIN1[ch]
     if ch < 0x10000:
         return (_WORD_BMP[ch >> 3] >> (ch & 7)) & 1
     return Py_UNICODE_ISALNUM(<Py_UCS4>ch)
@@ -515,19 +529,19 @@ cdef int _from_addr(Sink *s, str addr) except -1:
 
 # --- public functions --------------------------------------------------------------------------
 
-def token_id(str token):
+def token_id(token):
     """The id of one token string (twin: ``tokenizer.token_id_py``)."""
-    cdef bytes raw = token.encode("utf-8", "surrogatepass")
+    cdef bytes raw = _text(token).encode("utf-8", "surrogatepass")
     return _murmur3_h1(<const uint8_t *><const char *>raw, len(raw))
 
 
-def tokenize_text(str text, str prefix="", bint bigrams=True):
+def tokenize_text(text, prefix="", bint bigrams=True):
     """The sorted unique word-token ids of one text (twin: ``tokenizer.tokenize_text_py``)."""
     cdef Sink s
-    cdef bytes pre = prefix.encode("utf-8", "surrogatepass")
+    cdef bytes pre = _text(prefix).encode("utf-8", "surrogatepass")
     _sink_init(&s)
     try:
-        _words(&s, text, MAX_TEXT_CHARS_C, pre, bigrams)
+        _words(&s, _text(text), MAX_TEXT_CHARS_C, pre, bigrams)
         return _finish(&s)
     finally:
         _sink_free(&s)
@@ -536,24 +550,23 @@ def tokenize_text(str text, str prefix="", bint bigrams=True):
 def tokenize(features):
     """The sorted unique token ids of one ``TokenizerInput`` (twin: ``tokenizer.tokenize_py``)."""
     cdef Sink s
-    cdef str value
     _sink_init(&s)
     try:
         for value in features.texts:
-            _words(&s, value, MAX_TEXT_CHARS_C, b"", True)
-        _words(&s, features.subject, MAX_FIELD_CHARS_C, b"subject:", True)
-        _from_addr(&s, features.from_addr)
-        _words(&s, features.from_name, MAX_FIELD_CHARS_C, b"from:name:", False)
+            _words(&s, _text(value), MAX_TEXT_CHARS_C, b"", True)
+        _words(&s, _text(features.subject), MAX_FIELD_CHARS_C, b"subject:", True)
+        _from_addr(&s, _text(features.from_addr))
+        _words(&s, _text(features.from_name), MAX_FIELD_CHARS_C, b"from:name:", False)
         for value in features.received:
-            _received(&s, value)
+            _received(&s, _text(value))
         for value in features.content_types:
-            _emit_stripped(&s, b"ct:", value, MAX_FIELD_CHARS_C, c';')
+            _emit_stripped(&s, b"ct:", _text(value), MAX_FIELD_CHARS_C, c';')
         for value in features.charsets:
-            _emit_stripped(&s, b"charset:", value, MAX_FIELD_CHARS_C, 0)
+            _emit_stripped(&s, b"charset:", _text(value), MAX_FIELD_CHARS_C, 0)
         for value in features.header_names:
-            _emit_stripped(&s, b"header:", value, MAX_FIELD_CHARS_C, 0)
+            _emit_stripped(&s, b"header:", _text(value), MAX_FIELD_CHARS_C, 0)
         for value in features.uris:
-            _uri(&s, value)
+            _uri(&s, _text(value))
         return _finish(&s)
     finally:
         _sink_free(&s)

@@ -105,7 +105,14 @@ _LETTERS = frozenset("abcdefghijklmnopqrstuvwxyz")
 
 def token_id_py(token: str) -> int:
     """The id of one token string: MurmurHash3 x64_128 (seed 0), first half, signed."""
-    return int(mmh3.hash64(token.encode("utf-8", "surrogatepass"), 0, True, True)[0])
+    return int(mmh3.hash64(_text(token).encode("utf-8", "surrogatepass"), 0, True, True)[0])
+
+
+def _text(value: object) -> str:
+    """A field value, which must be a ``str`` (the compiled twin refuses the same values)."""
+    if not isinstance(value, str):
+        raise TypeError(f"tokenizer fields hold str, not {type(value).__name__}")
+    return value
 
 
 def _words(out: set[str], text: str, prefix: str, bigrams: bool) -> None:
@@ -207,32 +214,32 @@ def token_strings(features: TokenizerInput) -> set[str]:
     verdict and for tests). :func:`tokenize` hashes exactly these."""
     out: set[str] = set()
     for text in features.texts:
-        _words(out, text[:MAX_TEXT_CHARS].lower(), "", True)
-    _words(out, features.subject[:MAX_FIELD_CHARS].lower(), "subject:", True)
-    addr = features.from_addr[:MAX_FIELD_CHARS].strip().lower()
+        _words(out, _text(text)[:MAX_TEXT_CHARS].lower(), "", True)
+    _words(out, _text(features.subject)[:MAX_FIELD_CHARS].lower(), "subject:", True)
+    addr = _text(features.from_addr)[:MAX_FIELD_CHARS].strip().lower()
     if addr:
         out.add("from:addr:" + addr)
         if "@" in addr:
             _host_pieces(out, "from:domain:", addr.rpartition("@")[2])
     else:
         out.add("from:none")
-    _words(out, features.from_name[:MAX_FIELD_CHARS].lower(), "from:name:", False)
+    _words(out, _text(features.from_name)[:MAX_FIELD_CHARS].lower(), "from:name:", False)
     for hop in features.received:
-        _received(out, hop)
+        _received(out, _text(hop))
     for ctype in features.content_types:
-        t = ctype[:MAX_FIELD_CHARS].lower().partition(";")[0].strip()
+        t = _text(ctype)[:MAX_FIELD_CHARS].lower().partition(";")[0].strip()
         if t:
             out.add("ct:" + t)
     for charset in features.charsets:
-        c = charset[:MAX_FIELD_CHARS].strip().lower()
+        c = _text(charset)[:MAX_FIELD_CHARS].strip().lower()
         if c:
             out.add("charset:" + c)
     for name in features.header_names:
-        h = name[:MAX_FIELD_CHARS].strip().lower()
+        h = _text(name)[:MAX_FIELD_CHARS].strip().lower()
         if h:
             out.add("header:" + h)
     for uri in features.uris:
-        _uri(out, uri)
+        _uri(out, _text(uri))
     return out
 
 
@@ -248,7 +255,7 @@ def tokenize_py(features: TokenizerInput) -> array[int]:
 def tokenize_text_py(text: str, prefix: str = "", bigrams: bool = True) -> array[int]:
     """The pure twin of :func:`tokenize_text`."""
     out: set[str] = set()
-    _words(out, text[:MAX_TEXT_CHARS].lower(), prefix, bigrams)
+    _words(out, _text(text)[:MAX_TEXT_CHARS].lower(), _text(prefix), bigrams)
     return _sorted_ids(out)
 
 

@@ -9,6 +9,8 @@ space, NBSP and the ASCII separators ``str.strip()`` also removes.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import mmh3
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -101,3 +103,13 @@ def test_mime_edge_cases(bayes_native, mime_edge_cases):
         if bayes_native.tokenize(features) != tokenizer.tokenize_py(features)
     ]
     assert differ == []
+
+
+def test_threads(bayes_native, spamassassin):
+    """Texts over 4,096 characters are scanned with the GIL released: concurrent calls still
+    give the answers of serial ones."""
+    inputs = [f for _, _, f in spamassassin if max(map(len, f.texts), default=0) > 4096][:300]
+    assert len(inputs) > 100
+    serial = [tokenizer.tokenize_py(f) for f in inputs]
+    with ThreadPoolExecutor(4) as pool:
+        assert list(pool.map(bayes_native.tokenize, inputs)) == serial

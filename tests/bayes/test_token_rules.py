@@ -210,9 +210,28 @@ def test_long_fields_are_cut(bayes_native):
     assert "subject:tail" not in token_strings(TokenizerInput(subject=subject))
 
 
-def test_non_str_fields_raise_type_error(bayes_native):
-    with pytest.raises(TypeError):
-        bayes_native.tokenize(TokenizerInput(texts=(b"bytes",)))  # type: ignore[arg-type]
+@pytest.mark.parametrize(
+    "features",
+    [
+        TokenizerInput(texts=(b"bytes",)),  # type: ignore[arg-type]
+        TokenizerInput(subject=None),  # type: ignore[arg-type]
+        TokenizerInput(from_addr=b""),  # type: ignore[arg-type]
+        TokenizerInput(uris=(1,)),  # type: ignore[arg-type]
+    ],
+)
+def test_fields_that_are_not_str_raise_type_error(bayes_native, features):
+    for tokenize in (bayes_native.tokenize, tokenizer.tokenize_py):
+        with pytest.raises(TypeError, match="tokenizer fields hold str"):
+            tokenize(features)
+
+
+def test_str_subclasses_are_str(bayes_native):
+    class Text(str):
+        pass
+
+    features = TokenizerInput(texts=(Text("hello world"),), uris=(Text("http://a.example/x"),))
+    assert bayes_native.tokenize(features) == tokenizer.tokenize_py(features)
+    assert bayes_native.token_id(Text("abc")) == tokenizer.token_id_py("abc")
 
 
 def test_constants_agree(bayes_native):
