@@ -22,6 +22,7 @@ import itertools
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from pmgfast.patterns import Pattern, PatternError, compile_set
 from pmgfast.rules import exchange
@@ -43,11 +44,14 @@ from pmgfast.rules.objects.what import (
 from pmgfast.rules.objects.who import (
     Domain,
     EMail,
+    IPAddress,
+    IPNet,
     LdapGroup,
     LdapUser,
     WhoObject,
     WhoRegex,
     domain_of,
+    parse_ip,
 )
 from pmgfast.rules.outcome import DeleteHeader
 
@@ -64,7 +68,29 @@ class CGroup:
     emails: frozenset[str] = frozenset()
     domains: frozenset[str] = frozenset()
     regex_keys: frozenset[int] = frozenset()
+    ips: frozenset[str] = frozenset()
+    networks: tuple[tuple[int, int, frozenset[int]], ...] = ()
     others: tuple[tuple[int, RuleObject], ...] = ()
+    part_keys: frozenset[int] | None = None  # set when every object is a per-part object
+
+
+def _networks(objects: Iterable[RuleObject]) -> tuple[tuple[int, int, frozenset[int]], ...]:
+    """IP networks as (IP version, prefix length, the networks' leading bits): a client is in
+    one when its leading bits are in the set, one lookup per distinct prefix length."""
+    by_prefix: dict[tuple[int, int], set[int]] = {}
+    for obj in objects:
+        if isinstance(obj, IPNet) and obj.network is not None:
+            net = obj.network
+            bits = net.max_prefixlen - net.prefixlen
+            by_prefix.setdefault((net.version, net.prefixlen), set()).add(
+                int(net.network_address) >> bits)
+    return tuple((v, p, frozenset(s)) for (v, p), s in sorted(by_prefix.items()))
+
+
+@lru_cache(maxsize=4096)
+def _ip_number(ip: str | None) -> tuple[int, int] | None:
+    parsed = parse_ip(ip)
+    return None if parsed is None else (parsed.version, int(parsed))
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +152,15 @@ class PureMatcher:
             if aids:
                 hits[key] = tuple(aids)
         return hits
+
+
+def _in_networks(ip: str | None, networks: tuple[tuple[int, int, frozenset[int]], ...]) -> bool:
+    number = _ip_number(ip)
+    if number is None:
+        return False
+    version, value = number
+    width = 32 if version == 4 else 128
+    return any(v == version and value >> (width - p) in nets for v, p, nets in networks)
 
 
 class _CachedSet:
@@ -214,6 +249,8 @@ class SetMatcher:
             (group.emails and address.lower() in group.emails)
             or (group.domains and (domain_of(address) or "").lower() in group.domains)
             or (group.regex_keys and not group.regex_keys.isdisjoint(self.who_set(address)))
+            or (group.ips and ip in group.ips)
+            or (group.networks and _in_networks(ip, group.networks))
             or any(isinstance(o, WhoObject) and o.matches(address, ip, ldap)
                    for _, o in group.others)
         )
@@ -352,8 +389,12 @@ def compile_rules(db: RuleDB, native: bool = True) -> RuleSet:
                 emails=frozenset(o.email.lower() for _, o in members if isinstance(o, EMail)),
                 domains=frozenset(o.domain.lower() for _, o in members if isinstance(o, Domain)),
                 regex_keys=frozenset(k for k, o in members if isinstance(o, WhoRegex)),
+                ips=frozenset(o.ip for _, o in members if isinstance(o, IPAddress)),
+                networks=_networks(o for _, o in members),
                 others=tuple((k, o) for k, o in members
-                             if not isinstance(o, (EMail, Domain, WhoRegex))),
+                             if not isinstance(o, (EMail, Domain, WhoRegex, IPAddress, IPNet))),
+                part_keys=frozenset(k for k, _ in members)
+                if all(isinstance(o, PART_TYPES) for _, o in members) else None,
             )
         return compiled_groups[gid]
 

@@ -166,14 +166,20 @@ class _Evaluation:
         spaminfo: SpamInfo | None = None
         if not rule.has_spam:
             object_marks = self._object_marks
-            group_marks = []
+            group_marks: list[Marks] = []
             for g in what.groups:
-                results = [object_marks(k, o) for k, o in g.objects]
+                if g.part_keys is not None and max_aid and not g.and_ and not g.invert:
+                    if self.parts is None:
+                        self.parts = self.matcher.part_hits(self.facts)
+                    if self.parts.keys().isdisjoint(g.part_keys):
+                        group_marks.append(None)  # no part matched any object of the group
+                        continue
+                found = [object_marks(k, o) for k, o in g.objects]
                 if max_aid and not g.and_ and not g.invert and \
-                        all(r is None for r in results):
+                        all(r is None for r in found):
                     group_marks.append(None)  # the usual case: nothing in the mail matched
                 else:
-                    group_marks.append(combine_group(results, g.and_, g.invert, max_aid))
+                    group_marks.append(combine_group(found, g.and_, g.invert, max_aid))
             marks = combine_class(group_marks, what.and_, what.invert)
             return dict.fromkeys(targets, marks), None
         per_target: dict[str, list[Marks]] = {t: [] for t in targets}

@@ -94,8 +94,11 @@ def _fold(text: str, encode: bool) -> str:
             result += "\n"
         result += encode_mimewords(line) if encode else line
     result = result.replace("\n", "\n\t")
-    result = _EMPTY_LINE.sub("", result)
-    return _TRAILING.sub("", result, count=1)
+    if "\n\t\n" in result or "\n\t " in result:  # an empty line (the split leaves none)
+        result = _EMPTY_LINE.sub("", result)
+    if result and result[-1].isspace():
+        result = _TRAILING.sub("", result, count=1)
+    return result
 
 
 def format_score(score: float | str) -> str:
