@@ -27,14 +27,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from re import _constants as C  # noqa: N812 - the parser's opcode names
-from re import _parser as sre_parse
+
+# Python's own parser and opcodes (private modules, stable since 3.11; typeshed omits them).
+from re import _constants as C  # type: ignore[attr-defined]
+from re import _parser as sre_parse  # type: ignore[attr-defined]
 from typing import Any
 
 FLAGS = re.ASCII
 """The flags every pattern is compiled with, by the pure twin and (translated) by Rust."""
 
-MAX_COST = 20_000
+MAX_COST = 1_000_000
 """Largest accepted expanded size of a pattern (repeats multiplied out), in atoms."""
 MAX_DEPTH = 48
 """Deepest accepted nesting of groups, repeats and look-arounds."""
@@ -206,8 +208,12 @@ class _Emitter:
                 return ""
             self._needs_fancy()
             inner = self.seq(body, flags, tail=False)
-            head = {(C.ASSERT, 1): "(?=", (C.ASSERT, -1): "(?<=",
-                    (C.ASSERT_NOT, 1): "(?!", (C.ASSERT_NOT, -1): "(?<!"}[op, direction]
+            head = {
+                (C.ASSERT, 1): "(?=",
+                (C.ASSERT, -1): "(?<=",
+                (C.ASSERT_NOT, 1): "(?!",
+                (C.ASSERT_NOT, -1): "(?<!",
+            }[op, direction]
             return f"{head}{inner})"
         if op is C.GROUPREF:
             if flags & _I:

@@ -83,6 +83,11 @@ impl PyPatternSet {
         Ok(py.detach(|| self.inner.matches(&String::from_utf8_lossy(bytes))))
     }
 
+    /// How many patterns the literal prefilter leaves to run on `text`.
+    fn candidates(&self, py: Python<'_>, text: &str) -> usize {
+        py.detach(|| self.inner.candidates(text))
+    }
+
     /// Ids of the patterns that run on the slow fallback engine.
     fn slow_ids(&self) -> Vec<i64> {
         self.inner.slow_ids()
@@ -95,6 +100,7 @@ impl PyPatternSet {
         d.set_item("patterns", s.patterns)?;
         d.set_item("prefiltered", s.prefiltered)?;
         d.set_item("always_run", s.always_run)?;
+        d.set_item("grouped", s.grouped)?;
         d.set_item("fallback", s.fallback)?;
         d.set_item("literals", s.literals)?;
         d.set_item("memory", s.memory)?;

@@ -1,9 +1,9 @@
 //! The pattern set: compile specs once, then match a subject against all of them in one call.
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
-use regex_automata::meta;
-use regex_syntax::hir::Hir;
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder};
+use regex_automata::{meta, Input, MatchKind, PatternSet as PatternIdSet};
+use regex_syntax::hir::{Hir, Look};
 
 use crate::error::PatternError;
 use crate::literals::required_literals;
@@ -51,6 +51,8 @@ pub struct Limits {
     pub set_size_limit: usize,
     /// Lazy-DFA cache of one pattern, in bytes.
     pub dfa_cache: usize,
+    /// Most patterns without literals that share one multi-pattern DFA (1: none share).
+    pub group_size: usize,
     /// Backtracking steps the fallback engine may take on one subject before giving up (the
     /// pattern then counts as not matching, and [`SetStats::fallback_errors`] grows).
     pub backtrack_limit: usize,
@@ -64,6 +66,7 @@ impl Default for Limits {
             pattern_size_limit: 4 << 20,
             set_size_limit: 512 << 20,
             dfa_cache: 1 << 20,
+            group_size: 16,
             backtrack_limit: 1_000_000,
         }
     }
@@ -84,6 +87,34 @@ struct Entry {
     engine: Engine,
 }
 
+/// Fast-engine patterns without literals, compiled into one regex that says which match: one
+/// pass over the subject instead of one per pattern. Groups are kept small because a
+/// multi-pattern lazy DFA over many unrelated patterns thrashes its cache.
+struct Group {
+    regex: meta::Regex,
+    /// Entry slot of each of the regex's patterns.
+    slots: Vec<u32>,
+}
+
+fn build_group(patterns: &[(u32, Hir)], limits: &Limits) -> Option<Group> {
+    if patterns.len() < 2 {
+        return None;
+    }
+    let hirs: Vec<&Hir> = patterns.iter().map(|(_, hir)| hir).collect();
+    let regex = meta::Builder::new()
+        .configure(
+            meta::Config::new()
+                .match_kind(MatchKind::All)
+                .nfa_size_limit(Some(limits.pattern_size_limit))
+                .dfa_size_limit(Some(limits.pattern_size_limit))
+                .hybrid_cache_capacity(limits.dfa_cache * 4),
+        )
+        .build_many_from_hir(&hirs)
+        .ok()?;
+    let slots = patterns.iter().map(|(slot, _)| *slot).collect();
+    Some(Group { regex, slots })
+}
+
 /// What a compiled set consists of (for logs and benchmarks).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SetStats {
@@ -91,8 +122,10 @@ pub struct SetStats {
     pub patterns: usize,
     /// Patterns gated by the literal prefilter.
     pub prefiltered: usize,
-    /// Patterns run on every subject (no usable literal).
+    /// Patterns run one by one on every subject (no usable literal).
     pub always_run: usize,
+    /// Patterns without a usable literal run together, a group at a time, on every subject.
+    pub grouped: usize,
     /// Patterns on the slow fallback engine.
     pub fallback: usize,
     /// Distinct literals in the prefilter automaton.
@@ -106,6 +139,8 @@ pub struct SetStats {
 /// Many patterns compiled once; [`PatternSet::matches`] reports every one that matches.
 pub struct PatternSet {
     entries: Vec<Entry>,
+    /// Patterns without literals, run a group at a time.
+    groups: Vec<Group>,
     /// Prefilter over all required literals; `literal_owners[i]` are the entries needing literal i.
     prefilter: Option<AhoCorasick>,
     literal_owners: Vec<Vec<u32>>,
@@ -123,25 +158,46 @@ impl std::fmt::Debug for PatternSet {
     }
 }
 
-fn wrap(spec: &PatternSpec, regex: &str) -> String {
+/// The source the fallback engine compiles: the pattern, anchored and flagged as the spec says.
+/// The pattern must parse on its own first (so it cannot close the wrapping group), and may not
+/// use verbose mode (whose comments could swallow the wrapper's closing parenthesis).
+fn wrap_fallback(spec: &PatternSpec) -> Result<String, String> {
+    fancy_regex::Expr::parse_tree(&spec.regex).map_err(|e| e.to_string())?;
+    let verbose = spec.regex.match_indices("(?").any(|(at, _)| {
+        let flags = &spec.regex[at + 2..];
+        let end = flags.find([')', ':']).unwrap_or(flags.len());
+        let flags = &flags[..end];
+        end < spec.regex.len() - at - 2
+            && flags.contains('x')
+            && flags.chars().all(|c| c.is_ascii_alphabetic() || c == '-')
+    });
+    if verbose {
+        return Err("verbose mode (?x) is not supported by the fallback engine".into());
+    }
     let flags = if spec.case_insensitive { "(?i)" } else { "" };
-    if spec.anchored {
+    let regex = &spec.regex;
+    Ok(if spec.anchored {
         format!(r"{flags}\A(?:{regex})\z")
-    } else if flags.is_empty() {
-        regex.to_owned()
     } else {
         format!("{flags}(?:{regex})")
-    }
+    })
 }
 
-/// Parse a regex in the `regex` crate's syntax into its high-level form.
-fn parse(source: &str, limits: &Limits) -> Result<Hir, regex_syntax::Error> {
-    regex_syntax::ParserBuilder::new()
+/// Parse a regex in the `regex` crate's syntax, anchored and flagged as `spec` says.
+fn parse(regex: &str, spec: &PatternSpec, limits: &Limits) -> Result<Hir, String> {
+    let hir = regex_syntax::ParserBuilder::new()
         .unicode(true)
         .utf8(true)
+        .case_insensitive(spec.case_insensitive)
         .nest_limit(limits.nest_limit)
         .build()
-        .parse(source)
+        .parse(regex)
+        .map_err(|e| e.to_string())?;
+    Ok(if spec.anchored {
+        Hir::concat(vec![Hir::look(Look::Start), hir, Hir::look(Look::End)])
+    } else {
+        hir
+    })
 }
 
 fn build_meta(hir: &Hir, limits: &Limits) -> Result<meta::Regex, String> {
@@ -164,52 +220,62 @@ struct Compiled {
     engine: Engine,
     literals: Option<Vec<Vec<u8>>>,
     memory: usize,
+    /// The parsed pattern, for patterns the fast engine runs.
+    hir: Option<Hir>,
 }
 
 fn compile_one(spec: &PatternSpec, limits: &Limits) -> Result<Compiled, String> {
     if spec.regex.len() > limits.max_pattern_len {
         return Err(format!("longer than {} bytes", limits.max_pattern_len));
     }
-    let source = wrap(spec, &spec.regex);
     // A pattern with a prefilter is meant for the fallback; others try the fast engine first,
     // and fall back when it cannot parse them (look-around, back-references, atomic groups).
     let parsed = match spec.prefilter {
         Some(_) => Err(None),
-        None => parse(&source, limits).map_err(Some),
+        None => parse(&spec.regex, spec, limits).map_err(Some),
     };
     match parsed {
         Ok(hir) => {
             let regex = build_meta(&hir, limits)?;
             Ok(Compiled {
                 literals: required_literals(&hir),
-                memory: regex.memory_usage() + source.len(),
+                memory: regex.memory_usage() + spec.regex.len(),
                 engine: Engine::Exact(regex),
+                hir: Some(hir),
             })
         }
         Err(fast_error) => {
+            let source = wrap_fallback(spec).map_err(|e| fast_error.clone().unwrap_or(e))?;
             let regex = fancy_regex::RegexBuilder::new(&source)
+                .seek(true)
                 .backtrack_limit(limits.backtrack_limit)
                 .delegate_size_limit(limits.pattern_size_limit)
                 .delegate_dfa_size_limit(limits.dfa_cache)
                 .build()
                 .map_err(|e| match fast_error {
-                    Some(fast) => fast.to_string(),
+                    Some(fast) => fast,
                     None => e.to_string(),
                 })?;
-            let (gate, literals, gate_memory) = match &spec.prefilter {
-                Some(relaxed) => {
-                    let hir = parse(&wrap(spec, relaxed), limits)
-                        .map_err(|e| format!("invalid prefilter {relaxed:?}: {e}"))?;
-                    let gate = build_meta(&hir, limits)?;
+            let hir = match &spec.prefilter {
+                Some(relaxed) => Some(
+                    parse(relaxed, spec, limits)
+                        .map_err(|e| format!("invalid prefilter {relaxed:?}: {e}"))?,
+                ),
+                None => None,
+            };
+            // A prefilter too big to compile only costs speed: the backtracker then always runs.
+            let (gate, literals, gate_memory) = match hir.map(|h| (build_meta(&h, limits), h)) {
+                Some((Ok(gate), hir)) => {
                     let memory = gate.memory_usage();
                     (Some(gate), required_literals(&hir), memory)
                 }
-                None => (None, None, 0),
+                _ => (None, None, 0),
             };
             Ok(Compiled {
                 engine: Engine::Fancy { regex, gate },
                 literals,
                 memory: gate_memory + 8 * source.len() + 1024,
+                hir: None,
             })
         }
     }
@@ -247,6 +313,7 @@ impl PatternSet {
         let mut always = Vec::new();
         let mut memory = 0usize;
         let mut refused = Vec::new();
+        let mut unfiltered: Vec<(u32, Hir)> = Vec::new();
         for (index, spec) in specs.iter().enumerate() {
             let compiled = compile_one(spec, limits).and_then(|c| {
                 if memory + c.memory > limits.set_size_limit {
@@ -280,17 +347,30 @@ impl PatternSet {
                         literal_owners[at].push(slot);
                     }
                 }
-                None => always.push(slot),
+                None => match compiled.hir {
+                    Some(hir) if limits.group_size > 1 => unfiltered.push((slot, hir)),
+                    _ => always.push(slot),
+                },
             }
             entries.push(Entry {
                 id: spec.id,
                 engine: compiled.engine,
             });
         }
+        let mut groups = Vec::new();
+        for part in unfiltered.chunks(limits.group_size.max(1)) {
+            match build_group(part, limits) {
+                Some(group) => {
+                    memory += group.regex.memory_usage();
+                    groups.push(group);
+                }
+                None => always.extend(part.iter().map(|(slot, _)| *slot)),
+            }
+        }
         let mut literals: Vec<(Vec<u8>, usize)> = literal_index.into_iter().collect();
         literals.sort_by_key(|(_, at)| *at);
         let prefilter = AhoCorasickBuilder::new()
-            .match_kind(MatchKind::Standard)
+            .match_kind(aho_corasick::MatchKind::Standard)
             .ascii_case_insensitive(true)
             .build(literals.iter().map(|(lit, _)| lit));
         let prefilter = match prefilter {
@@ -308,6 +388,7 @@ impl PatternSet {
         };
         let set = PatternSet {
             entries,
+            groups,
             prefilter,
             literal_owners,
             always,
@@ -315,6 +396,10 @@ impl PatternSet {
             fallback_errors: AtomicU64::new(0),
         };
         (set, refused)
+    }
+
+    fn grouped(&self) -> usize {
+        self.groups.iter().map(|g| g.slots.len()).sum()
     }
 
     /// Number of patterns.
@@ -344,8 +429,9 @@ impl PatternSet {
     pub fn stats(&self) -> SetStats {
         SetStats {
             patterns: self.entries.len(),
-            prefiltered: self.entries.len() - self.always.len(),
+            prefiltered: self.entries.len() - self.always.len() - self.grouped(),
             always_run: self.always.len(),
+            grouped: self.grouped(),
             fallback: self
                 .entries
                 .iter()
@@ -357,8 +443,12 @@ impl PatternSet {
         }
     }
 
-    /// The ids of every pattern matching `text`, sorted ascending and deduplicated.
-    pub fn matches(&self, text: &str) -> Vec<i64> {
+    /// How many patterns the literal prefilter leaves to run one by one on `text`.
+    pub fn candidates(&self, text: &str) -> usize {
+        self.candidate_mask(text).iter().filter(|&&c| c).count()
+    }
+
+    fn candidate_mask(&self, text: &str) -> Vec<bool> {
         let mut candidate = vec![false; self.entries.len()];
         if let Some(prefilter) = &self.prefilter {
             for hit in prefilter.find_overlapping_iter(text.as_bytes()) {
@@ -370,12 +460,29 @@ impl PatternSet {
         for &slot in &self.always {
             candidate[slot as usize] = true;
         }
+        candidate
+    }
+
+    /// The ids of every pattern matching `text`, sorted ascending and deduplicated.
+    pub fn matches(&self, text: &str) -> Vec<i64> {
+        let candidate = self.candidate_mask(text);
         let mut ids: Vec<i64> = candidate
             .iter()
             .zip(&self.entries)
             .filter(|(&is_candidate, entry)| is_candidate && self.entry_matches(entry, text))
             .map(|(_, entry)| entry.id)
             .collect();
+        for group in &self.groups {
+            let mut found = PatternIdSet::new(group.regex.pattern_len());
+            group
+                .regex
+                .which_overlapping_matches(&Input::new(text), &mut found);
+            ids.extend(
+                found
+                    .iter()
+                    .map(|p| self.entries[group.slots[p.as_usize()] as usize].id),
+            );
+        }
         ids.sort_unstable();
         ids.dedup();
         ids
@@ -456,6 +563,22 @@ mod tests {
     }
 
     #[test]
+    fn fallback_patterns_refuse_verbose_mode_only() {
+        let ok = [r"(?!xyz)a", r"(?i:x)(?=b)", r"(?<=x)y"];
+        for regex in ok {
+            assert!(
+                set(&[PatternSpec::new(1, regex)]).slow_ids() == vec![1],
+                "{regex}"
+            );
+        }
+        let err = PatternSet::new(
+            &[PatternSpec::new(1, r"(?x)a(?=b) # c")],
+            &Limits::default(),
+        );
+        assert!(err.is_err());
+    }
+
+    #[test]
     fn lenient_leaves_out_what_does_not_compile() {
         let specs = [
             PatternSpec::new(1, "ok"),
@@ -466,6 +589,34 @@ mod tests {
         assert_eq!(refused.iter().map(|e| e.index).collect::<Vec<_>>(), vec![1]);
         assert_eq!(s.len(), 2);
         assert_eq!(s.matches("ok b"), vec![1, 3]);
+    }
+
+    #[test]
+    fn patterns_without_literals_run_in_groups() {
+        let specs: Vec<PatternSpec> = (0..40)
+            .map(|i| PatternSpec::new(i, format!(r"\b[a-c]+\d{{{}}}", i % 7 + 1)))
+            .collect();
+        let grouped = set(&specs);
+        let single = PatternSet::new(
+            &specs,
+            &Limits {
+                group_size: 1,
+                ..Limits::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(grouped.stats().grouped, 40);
+        assert_eq!(single.stats().always_run, 40);
+        for text in [
+            "abc1",
+            "x a22 bb333",
+            "cccccc4444 aaaaaaa55555",
+            "nothing",
+            "",
+        ] {
+            assert_eq!(grouped.matches(text), single.matches(text), "{text}");
+        }
+        assert_eq!(grouped.matches("ab7"), vec![0, 7, 14, 21, 28, 35]);
     }
 
     #[test]
