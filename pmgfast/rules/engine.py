@@ -75,7 +75,6 @@ class _Evaluation:
         self.max_aid = facts.max_aid
         ip = facts.client_ip
         self.ip = ip[5:] if ip and ip.startswith("IPv6:") else ip
-        self.from_memo: dict[int, bool] = {}
         self.parts: dict[int, tuple[int, ...]] | None = None
         self.spam_analyzed = False
         self.ldap_noted = False
