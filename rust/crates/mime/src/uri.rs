@@ -6,8 +6,26 @@
 //! `/?#`, without user info and port, lower-cased, trailing dots removed; a URI whose host
 //! has no dot is ignored. The pure twin implements the same scan.
 
+const fn stop_table() -> [bool; 256] {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        t[c] = c <= b' ' as usize || c >= 0x7f;
+        c += 1;
+    }
+    let extra = b"<>\"'`(){}[]|\\^";
+    let mut i = 0;
+    while i < extra.len() {
+        t[extra[i] as usize] = true;
+        i += 1;
+    }
+    t
+}
+
+static STOPS: [bool; 256] = stop_table();
+
 fn stops(c: u8) -> bool {
-    c <= b' ' || c >= 0x7f || b"<>\"'`(){}[]|\\^".contains(&c)
+    STOPS[c as usize]
 }
 
 fn starts_ci(s: &[u8], p: &[u8]) -> bool {
@@ -17,7 +35,7 @@ fn starts_ci(s: &[u8], p: &[u8]) -> bool {
 /// The host of a URI found by [`scan`], if it has one worth keeping (not yet lower-cased).
 pub fn host_of(uri: &str) -> Option<&str> {
     let b = uri.as_bytes();
-    let rest = match memchr::memmem::find(b, b"://") {
+    let rest = match b.windows(3).position(|w| w == b"://") {
         Some(p) => &b[p + 3..],
         None => b,
     };

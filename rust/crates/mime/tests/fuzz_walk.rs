@@ -130,6 +130,12 @@ fn soak() {
     let cases = Cell::new(0u64);
     let slowest = Cell::new(Duration::ZERO);
     while Instant::now() < deadline {
+        // a fresh runner per batch: a runner runs its `cases` once; each gets a random seed
+        let mut runner = TestRunner::new(Config {
+            cases: 2000,
+            failure_persistence: None,
+            ..Config::default()
+        });
         runner
             .run(&strategy, |(data, parts, depth)| {
                 let t = Instant::now();
