@@ -7,8 +7,8 @@ import threading
 from dataclasses import replace
 
 from pmgfast.rules import Generations, compile_rules, evaluate, factory
-from pmgfast.rules.model import ClassUse, Group, Rule, RuleDB
 from pmgfast.rules.ldap import NO_LDAP
+from pmgfast.rules.model import ClassUse, Group, Rule, RuleDB
 from pmgfast.rules.objects.what import ArchiveFilter
 from pmgfast.rules.objects.who import Domain, IPNet, Receiver
 from pmgfast.rules.stdlib_facts import facts_from_bytes
