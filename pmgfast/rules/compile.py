@@ -117,6 +117,7 @@ class CRule:
     run_order: tuple[ActionObject, ...]
     final: bool
     has_spam: bool
+    descriptions: tuple[str, ...] = ()
 
 
 def _subject_ok(value: str | None) -> bool:
@@ -430,6 +431,7 @@ def compile_rules(db: RuleDB, native: bool = True) -> RuleSet:
             tuple(actions), tuple(run_order), any(a.final for a in actions),
             what is not None and any(isinstance(o, Spam) for g in what.groups
                                      for _, o in g.objects),
+            tuple(a.describe() for a in actions),
         ))
     incoming = tuple(r for r in rules if r.direction in (IN, BOTH))
     outgoing = tuple(r for r in rules if r.direction in (OUT, BOTH))

@@ -230,12 +230,12 @@ class _Evaluation:
     def run(self) -> Outcome:
         facts = self.facts
         matches = self.match()
-        rule_info = "".join(
-            f"Rule: {m.rule.name}\n"
-            + "".join(f"  Receiver: {t}\n" for t in m.targets)
-            + "".join(f"  Action: {a.describe()}\n" for a in m.rule.actions)
-            for m in matches
-        )
+        lines = []
+        for m in matches:
+            lines.append(f"Rule: {m.rule.name}\n")
+            lines += [f"  Receiver: {t}\n" for t in m.targets]
+            lines += [f"  Action: {a}\n" for a in m.rule.descriptions]
+        rule_info = "".join(lines)
         modgroup = ModGroup(facts.recipients, self.ruleset.strip(facts.trusted))
         steps: list[Step] = []
         for m in matches:

@@ -107,6 +107,11 @@ def combine_group(results: Sequence[Marks], and_: bool, invert: bool, max_aid: i
 def combine_class(group_marks: Sequence[Marks], and_: bool, invert: bool) -> Marks:
     """The WHAT class result: a boolean over the groups and, when it holds, the union of the
     groups' marks (PMG ``what_match_and_invert``)."""
+    if len(group_marks) == 1:  # the usual case: group results are already sorted and unique
+        marks = group_marks[0]
+        if invert:
+            return WHOLE if marks is None else None
+        return marks
     if not match_list_with_mode(group_marks, and_, invert, _is_match):
         return None
     union: set[int] = set()
