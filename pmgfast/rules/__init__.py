@@ -5,6 +5,21 @@ Typical use (the pipeline)::
     generations = Generations(store.load(conn))        # compile once per change
     outcome = evaluate(generations.current, facts)     # per message, no I/O
 
+| module | job |
+|---|---|
+| ``facts`` | the engine's input: one message as plain values (parts, spam, virus, lists) |
+| ``objects/`` | every object type, one module per family (who, what, when, action) |
+| ``model`` | groups, rules, the rule database as values, and their checks |
+| ``marks`` | how object results combine (any/all/invert, per-part marks) |
+| ``compile`` | a rule database compiled into one generation with pattern sets |
+| ``engine`` | ``evaluate``: PMG's ``apply_rules`` without the I/O |
+| ``modgroup``, ``content``, ``execution`` | recipient groups, the MIME tree of a copy, what actions see |
+| ``outcome`` | the answer: decisions, steps, edits, recipient groups |
+| ``macros``, ``mimewords`` | ``__MACRO__`` expansion and header encoding as PMG does it |
+| ``userlists``, ``ldap`` | user welcome/blocklists; the LDAP resolver protocol |
+| ``defaults``, ``store``, ``exchange`` | factory rules, PostgreSQL, JSON export/import and digest |
+| ``stdlib_facts`` | facts from Python's ``email`` package (a stand-in for tests and benchmarks) |
+
 ``pmgfast rules`` (:mod:`pmgfast.cli.rules`) lists, shows, exports, imports, resets and digests
 the rule database.
 """

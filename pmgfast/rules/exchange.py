@@ -137,9 +137,9 @@ def _group(data: Any, where: str, problems: list[str]) -> Group | None:
         problems.append(f"{where}.objects: expected a list")
         items = []
     objs = [_object(item, f"{where}.objects[{i}]", problems) for i, item in enumerate(items)]
+    raw_id = data.get("id")
     return Group(
-        id=_int(data.get("id"), f"{where}.id", problems) if "id" in data and data["id"] is not None
-        else None,
+        id=None if raw_id is None else _int(raw_id, f"{where}.id", problems),
         name=_str(data.get("name"), f"{where}.name", problems),
         info=_str(data.get("info", ""), f"{where}.info", problems),
         cls=_str(data.get("class"), f"{where}.class", problems),
@@ -189,8 +189,9 @@ def _rule(data: Any, where: str, problems: list[str]) -> Rule | None:
         )
         if use != ClassUse():
             uses[cls] = use
+    raw_id = data.get("id")
     return Rule(
-        id=_int(data.get("id"), f"{where}.id", problems) if data.get("id") is not None else None,
+        id=None if raw_id is None else _int(raw_id, f"{where}.id", problems),
         name=_str(data.get("name"), f"{where}.name", problems),
         priority=_int(data.get("priority"), f"{where}.priority", problems, 0) or 0,
         active=_bool(data.get("active", False), f"{where}.active", problems),
