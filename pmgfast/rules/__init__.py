@@ -13,7 +13,7 @@ Typical use (the pipeline)::
 | ``marks`` | how object results combine (any/all/invert, per-part marks) |
 | ``compile`` | a rule database compiled into one generation with pattern sets |
 | ``engine`` | ``evaluate``: PMG's ``apply_rules`` without the I/O |
-| ``modgroup``, ``content``, ``execution`` | recipient groups, the MIME tree of a copy, what actions see |
+| ``modgroup``, ``content``, ``execution`` | recipient groups, a copy's MIME tree, action input |
 | ``outcome`` | the answer: decisions, steps, edits, recipient groups |
 | ``macros``, ``mimewords`` | ``__MACRO__`` expansion and header encoding as PMG does it |
 | ``userlists``, ``ldap`` | user welcome/blocklists; the LDAP resolver protocol |
