@@ -29,7 +29,7 @@ from pmgfast.rules import exchange
 from pmgfast.rules.facts import MessageFacts, Part
 from pmgfast.rules.ldap import LdapResolver
 from pmgfast.rules.marks import match_list_with_mode
-from pmgfast.rules.model import BOTH, IN, OUT, RuleDB
+from pmgfast.rules.model import BOTH, IN, OUT, Group, RuleDB
 from pmgfast.rules.objects import ActionObject, RuleObject
 from pmgfast.rules.objects.action import ModField
 from pmgfast.rules.objects.what import (
@@ -378,10 +378,14 @@ def compile_rules(db: RuleDB, native: bool = True) -> RuleSet:
     keys = itertools.count(1)
     all_objects: list[tuple[int, RuleObject]] = []
     compiled_groups: dict[int, CGroup] = {}
+    problems: list[str] = []
 
     def cgroup(gid: int) -> CGroup:
         if gid not in compiled_groups:
-            group = groups[gid]
+            group = groups.get(gid)
+            if group is None:  # the database's foreign keys rule this out; be safe anyway
+                problems.append(f"group {gid} does not exist; it is treated as empty")
+                group = Group(gid, "missing", "who")
             ordered = sorted(group.objects, key=lambda o: (o.id is None, o.id or 0))
             members = tuple((next(keys), obj) for obj in ordered)
             all_objects.extend(members)
@@ -402,10 +406,10 @@ def compile_rules(db: RuleDB, native: bool = True) -> RuleSet:
     def cclass(rule_use_groups: tuple[int, ...], and_: bool, invert: bool) -> CClass | None:
         if not rule_use_groups:
             return None
-        groups = tuple(cgroup(g) for g in sorted(set(rule_use_groups)))
-        ldap = next((o for g in groups for _, o in g.objects
+        used = tuple(cgroup(g) for g in sorted(set(rule_use_groups)))
+        ldap = next((o for g in used for _, o in g.objects
                      if isinstance(o, (LdapGroup, LdapUser))), None)
-        return CClass(and_, invert, groups, ldap)
+        return CClass(and_, invert, used, ldap)
 
     rules = []
     for rule in sorted((r for r in db.rules if r.active),
@@ -417,8 +421,11 @@ def compile_rules(db: RuleDB, native: bool = True) -> RuleSet:
         actions: list[ActionObject] = []
         for gid in sorted(set(rule.use("action").groups)):
             for _, obj in cgroup(gid).objects:
-                assert isinstance(obj, ActionObject)
-                actions.append(obj)
+                if isinstance(obj, ActionObject):
+                    actions.append(obj)
+                else:
+                    problems.append(f"rule {rule.id}: {obj.title} object {obj.id} in an action "
+                                    "group is not an action and is ignored")
         run_order: list[ActionObject] = []
         for action in sorted(actions, key=lambda a: a.priority):
             run_order.append(action)
@@ -451,7 +458,7 @@ def compile_rules(db: RuleDB, native: bool = True) -> RuleSet:
         matcher=matcher,
         greylist_senders=tuple(o for o in greylist if not o.receiver_test),
         greylist_receivers=tuple(o for o in greylist if o.receiver_test),
-        problems=tuple(matcher.problems),
+        problems=tuple(problems + matcher.problems),
     )
 
 

@@ -87,6 +87,21 @@ def test_invalid_regexes_from_the_database_are_left_out_and_reported():
     assert len(compiled.problems) == 3 and all("left out" in p for p in compiled.problems)
 
 
+def test_inconsistent_databases_compile_with_problems_named():
+    db = RuleDB(
+        (Group(1, "act", "action", objects=(WhoRegex(id=1, regex=".*"), Remove(id=2))),),
+        (Rule(1, "r", 50, True, 2, uses={"from": ClassUse((7,)), "action": ClassUse((1,))}),),
+    )
+    compiled = compile_rules(db)
+    assert compiled.problems == (
+        "group 7 does not exist; it is treated as empty",
+        "rule 1: Regular Expression object 1 in an action group is not an action and is "
+        "ignored",
+    )
+    outcome = evaluate(compiled, MessageFacts(sender="a@b", recipients=("c@d",)))
+    assert outcome.decisions[0].rule == "default-accept"  # an empty FROM group never matches
+
+
 @settings(max_examples=300, deadline=None)
 @given(malformed_facts(), st.sampled_from([True, False]))
 def test_malformed_facts_never_crash_the_engine(facts, native):
