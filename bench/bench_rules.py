@@ -41,13 +41,20 @@ def extra_objects() -> tuple[list[RuleObject], list[RuleObject]]:
     who: list[RuleObject] = [EMail(email=f"user{i}@partner{i % 10}.example") for i in range(150)]
     who += [Domain(domain=f"partner{i}.example") for i in range(100)]
     who += [IPNet(cidr=f"10.{i}.0.0/16") for i in range(50)]
-    who += [WhoRegex(regex=rf"(news|info){i}[0-9]*@.*\.example|.*@mx{i}\.example\.net")
-            for i in range(80)]
+    who += [
+        WhoRegex(regex=rf"(news|info){i}[0-9]*@.*\.example|.*@mx{i}\.example\.net")
+        for i in range(80)
+    ]
     what: list[RuleObject] = [
-        ContentTypeFilter(contenttype=rf"application/vnd\.vendor{i}\..*") for i in range(50)]
+        ContentTypeFilter(contenttype=rf"application/vnd\.vendor{i}\..*") for i in range(50)
+    ]
     what += [MatchFilename(filename=rf".*\.(ext{i}|report{i}_[0-9]+\.pdf)") for i in range(40)]
-    what += [MatchField(field=("Subject", "X-Mailer", "Received")[i % 3],
-                        value=rf"\b(offer|campaign)-{i}\b") for i in range(30)]
+    what += [
+        MatchField(
+            field=("Subject", "X-Mailer", "Received")[i % 3], value=rf"\b(offer|campaign)-{i}\b"
+        )
+        for i in range(30)
+    ]
     return who, what
 
 
@@ -57,20 +64,27 @@ def with_extra(db: RuleDB) -> RuleDB:
     rules = list(db.rules)
     object_id = max(o.id or 0 for g in groups for o in g.objects)
     next_group = max(g.id or 0 for g in groups) + 1
-    action = Group(next_group, "extra action", "action",
-                   objects=(ModField(id=object_id + 1, field="X-Partner", value="__RULE__"),))
+    action = Group(
+        next_group,
+        "extra action",
+        "action",
+        objects=(ModField(id=object_id + 1, field="X-Partner", value="__RULE__"),),
+    )
     groups.append(action)
     object_id += 1
-    for n, (cls, chunk) in enumerate([("who", who[i::5]) for i in range(5)]
-                                     + [("what", what[i::5]) for i in range(5)]):
+    for n, (cls, chunk) in enumerate(
+        [("who", who[i::5]) for i in range(5)] + [("what", what[i::5]) for i in range(5)]
+    ):
         objs = []
         for obj in chunk:
             object_id += 1
             objs.append(replace(obj, id=object_id))
         gid = next_group + 1 + n
         groups.append(Group(gid, f"extra {cls} {n}", cls, objects=tuple(objs)))
-        use = {"from" if cls == "who" else "what": ClassUse((gid,)),
-               "action": ClassUse((action.id or 0,))}
+        use = {
+            "from" if cls == "who" else "what": ClassUse((gid,)),
+            "action": ClassUse((action.id or 0,)),
+        }
         rules.append(Rule(100 + n, f"extra {n}", 50 + n, True, 0, uses=use))
     extended = RuleDB(tuple(groups), tuple(rules))
     problems = extended.problems()
@@ -86,11 +100,26 @@ def corpus_facts(quick: bool) -> list[MessageFacts]:
     for path in files:
         n = int(hashlib.sha256(path.name.encode()).hexdigest()[:8], 16)
         spam = path.parent.name == "spam"
-        result = SpamResult(3 + n % 10 if spam else n % 3, 5,
-                            (SpamHit("BAYES_99" if spam else "BAYES_00", 3.5 if spam else -1.9,
-                                     "Bayes spam probability"),))
-        facts.append(facts_from_bytes(path.read_bytes(), f"sender{n % 50}@ext.example",
-                                      (RECIPIENT,), spam=result, client_ip=f"10.{n % 60}.1.2"))
+        result = SpamResult(
+            3 + n % 10 if spam else n % 3,
+            5,
+            (
+                SpamHit(
+                    "BAYES_99" if spam else "BAYES_00",
+                    3.5 if spam else -1.9,
+                    "Bayes spam probability",
+                ),
+            ),
+        )
+        facts.append(
+            facts_from_bytes(
+                path.read_bytes(),
+                f"sender{n % 50}@ext.example",
+                (RECIPIENT,),
+                spam=result,
+                client_ip=f"10.{n % 60}.1.2",
+            )
+        )
     return facts
 
 
@@ -114,29 +143,46 @@ def measure(name: str, db: RuleDB, facts: list[MessageFacts], quick: bool) -> li
     compile_pure = time.perf_counter() - start
     agreed = [evaluate(compiled, f) for f in facts] == [evaluate(pure, f) for f in facts]
     seconds = 0.3 if quick else 1.0
-    native_us = best_time(lambda: [evaluate(compiled, f) for f in facts],
-                          min_seconds=seconds) / len(facts) * 1e6
-    pure_us = best_time(lambda: [evaluate(pure, f) for f in facts],
-                        min_seconds=seconds) / len(facts) * 1e6
+    native_us = (
+        best_time(lambda: [evaluate(compiled, f) for f in facts], min_seconds=seconds)
+        / len(facts)
+        * 1e6
+    )
+    pure_us = (
+        best_time(lambda: [evaluate(pure, f) for f in facts], min_seconds=seconds)
+        / len(facts)
+        * 1e6
+    )
     native_cpu = cpu_us(lambda: [evaluate(compiled, f) for f in facts], len(facts))
     pure_cpu = cpu_us(lambda: [evaluate(pure, f) for f in facts], len(facts))
     objects = sum(len(g.objects) for g in db.groups)
-    return [Result(
-        area="rules", name=f"{name} ({objects} objects), per message", unit="us/msg",
-        value=native_us, baseline=pure_us, baseline_name="pure engine, re per object",
-        agreed=agreed, higher_is_better=False,
-        extra={"messages": len(facts), "native_cpu_us_per_msg": native_cpu,
-               "pure_cpu_us_per_msg": pure_cpu, "compile_native_ms": compile_native * 1e3,
-               "compile_pure_ms": compile_pure * 1e3, "problems": list(compiled.problems)},
-    )]
+    return [
+        Result(
+            area="rules",
+            name=f"{name} ({objects} objects), per message",
+            unit="us/msg",
+            value=native_us,
+            baseline=pure_us,
+            baseline_name="pure engine, re per object",
+            agreed=agreed,
+            higher_is_better=False,
+            extra={
+                "messages": len(facts),
+                "native_cpu_us_per_msg": native_cpu,
+                "pure_cpu_us_per_msg": pure_cpu,
+                "compile_native_ms": compile_native * 1e3,
+                "compile_pure_ms": compile_pure * 1e3,
+                "problems": list(compiled.problems),
+            },
+        )
+    ]
 
 
 def run(quick: bool) -> list[Result]:
     facts = corpus_facts(quick)
     native_sets = type(compile_set([Pattern(1, "x")])).__name__
     results = measure("factory defaults", factory(), facts, quick)
-    results += measure("defaults + 500 objects (200 regexes)", with_extra(factory()), facts,
-                       quick)
+    results += measure("defaults + 500 objects (200 regexes)", with_extra(factory()), facts, quick)
     for result in results:
         result.extra["pattern_sets"] = native_sets
     return results

@@ -22,7 +22,8 @@ from pmgfast.rules.model import DIRECTIONS, GROUP_CLASS_OF, RULE_CLASSES, RuleDB
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "rules", help="list, show, export, import and reset the mail filter rules",
+        "rules",
+        help="list, show, export, import and reset the mail filter rules",
         description=__doc__,
     )
     sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -41,7 +42,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     reset.add_argument("--yes", action="store_true", help="confirm: all rules are replaced")
     reset.set_defaults(func=cmd_reset)
     sub.add_parser("digest", help="the rule database digest (cluster sync)").set_defaults(
-        func=cmd_digest)
+        func=cmd_digest
+    )
 
 
 class _SchemaMissing(RuntimeError):
@@ -72,8 +74,10 @@ def cmd_list(args: argparse.Namespace) -> int:
     rows = sorted(db.rules, key=lambda r: (r.priority, r.id or 0), reverse=True)
     print(f"{'ID':>4} {'PRIO':>4}  {'ACTIVE':6} {'DIR':4} {'HITS':>8}  NAME")
     for rule in rows:
-        print(f"{rule.id:>4} {rule.priority:>4}  {'yes' if rule.active else 'no':6} "
-              f"{DIRECTIONS[rule.direction]:4} {rule.count:>8}  {rule.name}")
+        print(
+            f"{rule.id:>4} {rule.priority:>4}  {'yes' if rule.active else 'no':6} "
+            f"{DIRECTIONS[rule.direction]:4} {rule.count:>8}  {rule.name}"
+        )
     return 0
 
 
@@ -104,8 +108,9 @@ def format_rule(db: RuleDB, key: str) -> str | None:
         lines.append(f"  {cls}{mode}:")
         for gid in sorted(use.groups):
             group = groups[gid]
-            gmode = "" if GROUP_CLASS_OF[cls] == "action" else \
-                f" ({MODES[group.and_, group.invert]})"
+            gmode = (
+                "" if GROUP_CLASS_OF[cls] == "action" else f" ({MODES[group.and_, group.invert]})"
+            )
             lines.append(f"    group {gid} {group.name!r}{gmode}")
             for obj in group.objects:
                 lines.append(f"      {obj.id:>5} {obj.title}: {obj.describe()}")
@@ -146,8 +151,10 @@ def cmd_import(args: argparse.Namespace) -> int:
         db = exchange.loads(raw)
     except exchange.RuleSetError as err:
         return _error(str(err))
-    summary = f"{len(db.rules)} rules, {len(db.groups)} groups, " \
+    summary = (
+        f"{len(db.rules)} rules, {len(db.groups)} groups, "
         f"{sum(len(g.objects) for g in db.groups)} objects"
+    )
     if args.check:
         print(f"{args.file}: fine ({summary})")
         return 0
@@ -166,8 +173,10 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_reset(args: argparse.Namespace) -> int:
     if not args.yes:
-        print("this replaces every rule, group and object with the factory rules; "
-              "repeat with --yes to confirm")
+        print(
+            "this replaces every rule, group and object with the factory rules; "
+            "repeat with --yes to confirm"
+        )
         return 2
     with common.connection(common.database(args)) as conn:
         try:

@@ -83,7 +83,8 @@ def _networks(objects: Iterable[RuleObject]) -> tuple[tuple[int, int, frozenset[
             net = obj.network
             bits = net.max_prefixlen - net.prefixlen
             by_prefix.setdefault((net.version, net.prefixlen), set()).add(
-                int(net.network_address) >> bits)
+                int(net.network_address) >> bits
+            )
     return tuple((v, p, frozenset(s)) for (v, p), s in sorted(by_prefix.items()))
 
 
@@ -134,11 +135,13 @@ class PureMatcher:
         self.part_objects = tuple((k, o) for k, o in objects if isinstance(o, PART_TYPES))
         self.problems: list[str] = []
 
-    def who_group(self, group: CGroup, address: str, ip: str | None,
-                  ldap: LdapResolver) -> bool:
+    def who_group(self, group: CGroup, address: str, ip: str | None, ldap: LdapResolver) -> bool:
         return match_list_with_mode(
-            group.objects, group.and_, group.invert,
-            lambda item: isinstance(item[1], WhoObject) and item[1].matches(address, ip, ldap))
+            group.objects,
+            group.and_,
+            group.invert,
+            lambda item: isinstance(item[1], WhoObject) and item[1].matches(address, ip, ldap),
+        )
 
     def part_hits(self, facts: MessageFacts) -> dict[int, tuple[int, ...]]:
         root = facts.parts[0].aid if facts.parts else 0
@@ -218,47 +221,60 @@ class SetMatcher:
                 patterns = fields.setdefault(name, {})
                 pid = patterns.setdefault(obj.value, len(patterns))
                 self.field_objects.setdefault(name, {}).setdefault(pid, []).append(
-                    (key, obj.top_part_only))
+                    (key, obj.top_part_only)
+                )
         # pattern id -> object keys: every kind (sniffed type) / not only-content (header and
         # filename types) / archive filters only (types inside archives)
         self.ct_all = {pid: tuple(k for k, _, _ in objs) for pid, objs in self.ct_objects.items()}
-        self.ct_typed = {pid: tuple(k for k, kind, only in objs if kind == "archive" or not only)
-                         for pid, objs in self.ct_objects.items()}
-        self.ct_archive = {pid: tuple(k for k, kind, _ in objs if kind == "archive")
-                           for pid, objs in self.ct_objects.items()}
+        self.ct_typed = {
+            pid: tuple(k for k, kind, only in objs if kind == "archive" or not only)
+            for pid, objs in self.ct_objects.items()
+        }
+        self.ct_archive = {
+            pid: tuple(k for k, kind, _ in objs if kind == "archive")
+            for pid, objs in self.ct_objects.items()
+        }
         self.fn_all = {pid: tuple(k for k, _ in objs) for pid, objs in self.fn_objects.items()}
-        self.fn_archive = {pid: tuple(k for k, kind in objs if kind == "archfn")
-                           for pid, objs in self.fn_objects.items()}
+        self.fn_archive = {
+            pid: tuple(k for k, kind in objs if kind == "archfn")
+            for pid, objs in self.fn_objects.items()
+        }
         self.part_cache: dict[tuple, tuple[int, ...]] = {}
         self.who_set = _CachedSet(who, self.problems)
         self.ct_set = _CachedSet([Pattern(i, r) for r, i in ct.items()], self.problems)
         self.fn_set = _CachedSet(
-            [Pattern(i, r, case_insensitive=True) for r, i in fn.items()], self.problems)
+            [Pattern(i, r, case_insensitive=True) for r, i in fn.items()], self.problems
+        )
         self.field_sets = {
-            name: _CachedSet([Pattern(i, r, case_insensitive=True) for r, i in pats.items()],
-                             self.problems)
+            name: _CachedSet(
+                [Pattern(i, r, case_insensitive=True) for r, i in pats.items()], self.problems
+            )
             for name, pats in fields.items()
         }
 
-    def who_group(self, group: CGroup, address: str, ip: str | None,
-                  ldap: LdapResolver) -> bool:
+    def who_group(self, group: CGroup, address: str, ip: str | None, ldap: LdapResolver) -> bool:
         if group.and_:
             return match_list_with_mode(
-                group.objects, True, group.invert,
-                lambda item: self._who(item[0], item[1], address, ip, ldap))
+                group.objects,
+                True,
+                group.invert,
+                lambda item: self._who(item[0], item[1], address, ip, ldap),
+            )
         hit = (
             (group.emails and address.lower() in group.emails)
             or (group.domains and (domain_of(address) or "").lower() in group.domains)
             or (group.regex_keys and not group.regex_keys.isdisjoint(self.who_set(address)))
             or (group.ips and ip in group.ips)
             or (group.networks and _in_networks(ip, group.networks))
-            or any(isinstance(o, WhoObject) and o.matches(address, ip, ldap)
-                   for _, o in group.others)
+            or any(
+                isinstance(o, WhoObject) and o.matches(address, ip, ldap) for _, o in group.others
+            )
         )
         return (not group.invert) if hit else group.invert
 
-    def _who(self, key: int, obj: RuleObject, address: str, ip: str | None,
-             ldap: LdapResolver) -> bool:
+    def _who(
+        self, key: int, obj: RuleObject, address: str, ip: str | None, ldap: LdapResolver
+    ) -> bool:
         if isinstance(obj, WhoRegex):
             return key in self.who_set(address)
         return isinstance(obj, WhoObject) and obj.matches(address, ip, ldap)
@@ -268,8 +284,14 @@ class SetMatcher:
         root = facts.parts[0].aid if facts.parts else 0
         part_cache = self.part_cache
         for part in facts.parts:
-            key = (part.magic_type, part.content_type, part.glob_type, part.filename,
-                   part.archive_types, part.archive_filenames)
+            key = (
+                part.magic_type,
+                part.content_type,
+                part.glob_type,
+                part.filename,
+                part.archive_types,
+                part.archive_filenames,
+            )
             got = part_cache.get(key)
             if got is None:
                 got = self._part_keys(part)
@@ -357,8 +379,10 @@ class RuleSet:
         Match Archive Filename object)."""
         return any(
             isinstance(obj, (ArchiveFilter, MatchArchiveFilename))
-            for rule in self.rules(trusted) if rule.what
-            for group in rule.what.groups for _, obj in group.objects
+            for rule in self.rules(trusted)
+            if rule.what
+            for group in rule.what.groups
+            for _, obj in group.objects
         )
 
     def greylist_match(self, sender: str, ip: str | None, ldap: LdapResolver) -> bool:
@@ -390,16 +414,22 @@ def compile_rules(db: RuleDB, native: bool = True) -> RuleSet:
             members = tuple((next(keys), obj) for obj in ordered)
             all_objects.extend(members)
             compiled_groups[gid] = CGroup(
-                group.and_, group.invert, members,
+                group.and_,
+                group.invert,
+                members,
                 emails=frozenset(o.email.lower() for _, o in members if isinstance(o, EMail)),
                 domains=frozenset(o.domain.lower() for _, o in members if isinstance(o, Domain)),
                 regex_keys=frozenset(k for k, o in members if isinstance(o, WhoRegex)),
                 ips=frozenset(o.ip for _, o in members if isinstance(o, IPAddress)),
                 networks=_networks(o for _, o in members),
-                others=tuple((k, o) for k, o in members
-                             if not isinstance(o, (EMail, Domain, WhoRegex, IPAddress, IPNet))),
+                others=tuple(
+                    (k, o)
+                    for k, o in members
+                    if not isinstance(o, (EMail, Domain, WhoRegex, IPAddress, IPNet))
+                ),
                 part_keys=frozenset(k for k, _ in members)
-                if all(isinstance(o, PART_TYPES) for _, o in members) else None,
+                if all(isinstance(o, PART_TYPES) for _, o in members)
+                else None,
             )
         return compiled_groups[gid]
 
@@ -407,13 +437,15 @@ def compile_rules(db: RuleDB, native: bool = True) -> RuleSet:
         if not rule_use_groups:
             return None
         used = tuple(cgroup(g) for g in sorted(set(rule_use_groups)))
-        ldap = next((o for g in used for _, o in g.objects
-                     if isinstance(o, (LdapGroup, LdapUser))), None)
+        ldap = next(
+            (o for g in used for _, o in g.objects if isinstance(o, (LdapGroup, LdapUser))), None
+        )
         return CClass(and_, invert, used, ldap)
 
     rules = []
-    for rule in sorted((r for r in db.rules if r.active),
-                       key=lambda r: (r.priority, r.id or 0), reverse=True):
+    for rule in sorted(
+        (r for r in db.rules if r.active), key=lambda r: (r.priority, r.id or 0), reverse=True
+    ):
         classes = {}
         for cls in ("from", "to", "when", "what"):
             use = rule.use(cls)
@@ -424,27 +456,42 @@ def compile_rules(db: RuleDB, native: bool = True) -> RuleSet:
                 if isinstance(obj, ActionObject):
                     actions.append(obj)
                 else:
-                    problems.append(f"rule {rule.id}: {obj.title} object {obj.id} in an action "
-                                    "group is not an action and is ignored")
+                    problems.append(
+                        f"rule {rule.id}: {obj.title} object {obj.id} in an action "
+                        "group is not an action and is ignored"
+                    )
         run_order: list[ActionObject] = []
         for action in sorted(actions, key=lambda a: a.priority):
             run_order.append(action)
             if action.final:
                 break
         what = classes["what"]
-        rules.append(CRule(
-            rule.id or 0, rule.name, rule.priority, rule.direction,
-            classes["from"], classes["to"], classes["when"], what,
-            tuple(actions), tuple(run_order), any(a.final for a in actions),
-            what is not None and any(isinstance(o, Spam) for g in what.groups
-                                     for _, o in g.objects),
-            tuple(a.describe() for a in actions),
-        ))
+        rules.append(
+            CRule(
+                rule.id or 0,
+                rule.name,
+                rule.priority,
+                rule.direction,
+                classes["from"],
+                classes["to"],
+                classes["when"],
+                what,
+                tuple(actions),
+                tuple(run_order),
+                any(a.final for a in actions),
+                what is not None
+                and any(isinstance(o, Spam) for g in what.groups for _, o in g.objects),
+                tuple(a.describe() for a in actions),
+            )
+        )
     incoming = tuple(r for r in rules if r.direction in (IN, BOTH))
     outgoing = tuple(r for r in rules if r.direction in (OUT, BOTH))
     greylist = [
-        obj for g in sorted(db.groups, key=lambda g: g.id or 0) if g.cls == "greylist"
-        for obj in sorted(g.objects, key=lambda o: o.id or 0) if isinstance(obj, WhoObject)
+        obj
+        for g in sorted(db.groups, key=lambda g: g.id or 0)
+        if g.cls == "greylist"
+        for obj in sorted(g.objects, key=lambda o: o.id or 0)
+        if isinstance(obj, WhoObject)
     ]
     matcher: Matcher = SetMatcher(all_objects) if native else PureMatcher(all_objects)
     return RuleSet(

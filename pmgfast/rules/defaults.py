@@ -124,7 +124,11 @@ def factory(greylist: bool = True) -> RuleDB:
         keys[key] = gid
     rules = [
         Rule(
-            rid, name, priority, active, direction,
+            rid,
+            name,
+            priority,
+            active,
+            direction,
             uses={cls: ClassUse(tuple(keys[k] for k in names)) for cls, names in uses.items()},
         )
         for rid, (name, priority, active, direction, uses) in enumerate(_RULES, start=1)

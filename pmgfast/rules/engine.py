@@ -64,8 +64,9 @@ class _Match:
 
 
 class _Evaluation:
-    def __init__(self, ruleset: RuleSet, facts: MessageFacts, host: HostInfo,
-                 ldap: LdapResolver) -> None:
+    def __init__(
+        self, ruleset: RuleSet, facts: MessageFacts, host: HostInfo, ldap: LdapResolver
+    ) -> None:
         self.ruleset = ruleset
         self.matcher = ruleset.matcher
         self.facts = facts
@@ -112,9 +113,12 @@ class _Evaluation:
             return isinstance(obj, WhenObject) and obj.matches(now)
 
         return match_list_with_mode(
-            cclass.groups, cclass.and_, cclass.invert,
-            lambda group: match_list_with_mode(group.objects, group.and_, group.invert,
-                                               lambda item: test(*item)),
+            cclass.groups,
+            cclass.and_,
+            cclass.invert,
+            lambda group: match_list_with_mode(
+                group.objects, group.and_, group.invert, lambda item: test(*item)
+            ),
         )
 
     # --- WHAT --------------------------------------------------------------------------------
@@ -174,8 +178,7 @@ class _Evaluation:
                         group_marks.append(None)  # no part matched any object of the group
                         continue
                 found = [object_marks(k, o) for k, o in g.objects]
-                if max_aid and not g.and_ and not g.invert and \
-                        all(r is None for r in found):
+                if max_aid and not g.and_ and not g.invert and all(r is None for r in found):
                     group_marks.append(None)  # the usual case: nothing in the mail matched
                 else:
                     group_marks.append(combine_group(found, g.and_, g.invert, max_aid))
@@ -196,11 +199,8 @@ class _Evaluation:
                     for t in targets:
                         results[t].append(marks)
             for t in targets:
-                per_target[t].append(combine_group(results[t], group.and_, group.invert,
-                                                   max_aid))
-        return {
-            t: combine_class(per_target[t], what.and_, what.invert) for t in targets
-        }, spaminfo
+                per_target[t].append(combine_group(results[t], group.and_, group.invert, max_aid))
+        return {t: combine_class(per_target[t], what.and_, what.invert) for t in targets}, spaminfo
 
     # --- the two passes ----------------------------------------------------------------------
 
@@ -240,14 +240,32 @@ class _Evaluation:
         steps: list[Step] = []
         for m in matches:
             lookup = _Macros(self, m, rule_info, modgroup.base)
-            run = ActionRun(facts, modgroup, steps, self.notes, m.rule.name, m.rule.id,
-                            m.targets, m.marks, lookup)
+            run = ActionRun(
+                facts,
+                modgroup,
+                steps,
+                self.notes,
+                m.rule.name,
+                m.rule.id,
+                m.targets,
+                m.marks,
+                lookup,
+            )
             for action in m.rule.run_order:
                 action.execute(run)
         unmatched = tuple(t for t in facts.recipients if not self.final.get(t))
         if unmatched:
-            run = ActionRun(facts, modgroup, steps, self.notes, "default-accept", None,
-                            unmatched, {}, _default_lookup)
+            run = ActionRun(
+                facts,
+                modgroup,
+                steps,
+                self.notes,
+                "default-accept",
+                None,
+                unmatched,
+                {},
+                _default_lookup,
+            )
             _DEFAULT_ACCEPT.execute(run)
         return Outcome(
             decisions=_decisions(facts.recipients, steps),
@@ -269,8 +287,9 @@ class _Macros:
 
     __slots__ = ("base", "cache", "evaluation", "match", "rule_info")
 
-    def __init__(self, evaluation: _Evaluation, match: _Match, rule_info: str,
-                 base: tuple[Edit, ...]) -> None:
+    def __init__(
+        self, evaluation: _Evaluation, match: _Match, rule_info: str, base: tuple[Edit, ...]
+    ) -> None:
         self.evaluation = evaluation
         self.match = match
         self.rule_info = rule_info
@@ -350,15 +369,18 @@ def _decisions(recipients: tuple[str, ...], steps: list[Step]) -> tuple[Decision
                 found.setdefault(r, Decision(r, "accept", step.rule, step.rule_id))
         elif isinstance(step, Quarantine):
             for r in step.recipients:
-                found.setdefault(r, Decision(r, "quarantine", step.rule, step.rule_id,
-                                             step.qtype))
+                found.setdefault(r, Decision(r, "quarantine", step.rule, step.rule_id, step.qtype))
         elif isinstance(step, Block):
             for r in step.recipients:
                 found.setdefault(r, Decision(r, "block", step.rule, step.rule_id))
     return tuple(found[r] for r in recipients if r in found)
 
 
-def evaluate(ruleset: RuleSet, facts: MessageFacts, host: HostInfo = DEFAULT_HOST,
-             ldap: LdapResolver = NO_LDAP) -> Outcome:
+def evaluate(
+    ruleset: RuleSet,
+    facts: MessageFacts,
+    host: HostInfo = DEFAULT_HOST,
+    ldap: LdapResolver = NO_LDAP,
+) -> Outcome:
     """Apply ``ruleset`` to one message."""
     return _Evaluation(ruleset, facts, host, ldap).run()

@@ -42,15 +42,19 @@ def _sort_key(item_id: int | None) -> tuple[int, int]:
 def to_document(db: RuleDB, counts: bool = True) -> dict[str, Any]:
     groups = []
     for group in sorted(db.groups, key=lambda g: _sort_key(g.id)):
-        groups.append({
-            "id": group.id,
-            "name": group.name,
-            "info": group.info,
-            "class": group.cls,
-            "and": group.and_,
-            "invert": group.invert,
-            "objects": [o.to_json() for o in sorted(group.objects, key=lambda o: _sort_key(o.id))],
-        })
+        groups.append(
+            {
+                "id": group.id,
+                "name": group.name,
+                "info": group.info,
+                "class": group.cls,
+                "and": group.and_,
+                "invert": group.invert,
+                "objects": [
+                    o.to_json() for o in sorted(group.objects, key=lambda o: _sort_key(o.id))
+                ],
+            }
+        )
     rules = []
     for rule in sorted(db.rules, key=lambda r: _sort_key(r.id)):
         entry: dict[str, Any] = {
@@ -162,8 +166,7 @@ def _rule(data: Any, where: str, problems: list[str]) -> Rule | None:
     if not isinstance(data, Mapping):
         problems.append(f"{where}: expected an object, got {data!r}")
         return None
-    unknown = set(data) - {"id", "name", "priority", "active", "direction", "count",
-                           *RULE_CLASSES}
+    unknown = set(data) - {"id", "name", "priority", "active", "direction", "count", *RULE_CLASSES}
     problems += [f"{where}.{key}: unknown field" for key in sorted(unknown)]
     uses = {}
     for cls in RULE_CLASSES:
@@ -179,7 +182,8 @@ def _rule(data: Any, where: str, problems: list[str]) -> Rule | None:
             problems.append(f"{cwhere}.groups: expected a list of group ids")
             groups = []
         ids = tuple(
-            g for i, g in enumerate(groups)
+            g
+            for i, g in enumerate(groups)
             if _int(g, f"{cwhere}.groups[{i}]", problems) is not None
         )
         use = ClassUse(

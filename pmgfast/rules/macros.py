@@ -26,9 +26,7 @@ MACROS = (
 
 Lookup = Callable[[str], str | None]
 
-_MACRO = re.compile(
-    "__(" + "|".join(sorted(MACROS, key=len, reverse=True)) + ")__"
-)
+_MACRO = re.compile("__(" + "|".join(sorted(MACROS, key=len, reverse=True)) + ")__")
 _HEADER_LINES = re.compile(r"\r?\n\s*")
 _EMPTY_LINE = re.compile(r"\n\s*\n")
 _TRAILING = re.compile(r"\n?\s*\Z")

@@ -22,9 +22,9 @@ class ModGroup:
         self.groups: list[list[str]] = [list(recipients)]
         self.contents: list[tuple[Edit, ...]] = [edits]
 
-    def subgroups(self, targets: Iterable[str], read_only: bool = False) -> list[
-        tuple[tuple[str, ...], int]
-    ]:
+    def subgroups(
+        self, targets: Iterable[str], read_only: bool = False
+    ) -> list[tuple[tuple[str, ...], int]]:
         """``(recipients, copy index)`` for every group holding some of ``targets``."""
         wanted = set(targets)
         groups = list(self.groups) if read_only else self.groups

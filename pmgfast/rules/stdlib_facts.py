@@ -155,9 +155,7 @@ def _parts(message: Message, parent: int, out: list[Part]) -> None:
         charset = message.get_content_charset()
     except (ValueError, LookupError):
         charset = None
-    out[aid - 1] = Part(
-        aid, parent, _header_type(message), magic, glob, name, charset, headers
-    )
+    out[aid - 1] = Part(aid, parent, _header_type(message), magic, glob, name, charset, headers)
     if isinstance(children, list):
         for child in children:
             if isinstance(child, Message):
@@ -166,8 +164,11 @@ def _parts(message: Message, parent: int, out: list[Part]) -> None:
 
 def _addresses(message: Message) -> tuple[str, ...]:
     resent = message.get_all("Resent-From")
-    names = ["Resent-From"] if resent else [
-        "From", "Envelope-Sender", "Resent-Sender", "X-Envelope-From", "EnvelopeFrom"]
+    names = (
+        ["Resent-From"]
+        if resent
+        else ["From", "Envelope-Sender", "Resent-Sender", "X-Envelope-From", "EnvelopeFrom"]
+    )
     found: list[str] = []
     for name in names:
         values = [str(v) for v in message.get_all(name) or []]
@@ -177,8 +178,9 @@ def _addresses(message: Message) -> tuple[str, ...]:
     return tuple(found)
 
 
-def facts_from_bytes(raw: bytes, sender: str, recipients: tuple[str, ...],
-                     **known: object) -> MessageFacts:
+def facts_from_bytes(
+    raw: bytes, sender: str, recipients: tuple[str, ...], **known: object
+) -> MessageFacts:
     """Facts for the message ``raw``; ``known`` fills the other fields (spam, virus, trusted,
     client_ip, time, user_lists, ...)."""
     message = email.message_from_bytes(raw, policy=email.policy.compat32)

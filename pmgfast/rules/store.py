@@ -30,18 +30,22 @@ def load(conn: psycopg.Connection, problems: list[str] | None = None) -> RuleDB:
     with conn.transaction():
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         group_rows = conn.execute(
-            "SELECT ID, Name, Info, Class FROM Objectgroup ORDER BY ID").fetchall()
+            "SELECT ID, Name, Info, Class FROM Objectgroup ORDER BY ID"
+        ).fetchall()
         group_attrs = conn.execute(
-            "SELECT Objectgroup_ID, Name, Value FROM Objectgroup_Attributes").fetchall()
+            "SELECT Objectgroup_ID, Name, Value FROM Objectgroup_Attributes"
+        ).fetchall()
         object_rows = conn.execute(
-            "SELECT ID, ObjectType, Objectgroup_ID, Value FROM Object ORDER BY ID").fetchall()
+            "SELECT ID, ObjectType, Objectgroup_ID, Value FROM Object ORDER BY ID"
+        ).fetchall()
         object_attrs = conn.execute("SELECT Object_ID, Name, Value FROM Attribut").fetchall()
         rule_rows = conn.execute(
             "SELECT ID, Name, Priority, Active, Direction, Count FROM Rule ORDER BY ID"
         ).fetchall()
         rule_groups = conn.execute(
             "SELECT Rule_ID, Grouptype, Objectgroup_ID FROM RuleGroup "
-            "ORDER BY Rule_ID, Grouptype, Objectgroup_ID").fetchall()
+            "ORDER BY Rule_ID, Grouptype, Objectgroup_ID"
+        ).fetchall()
         rule_attrs = conn.execute("SELECT Rule_ID, Name, Value FROM Rule_Attributes").fetchall()
 
     gattrs: dict[int, dict[str, bytes]] = defaultdict(dict)
@@ -59,8 +63,15 @@ def load(conn: psycopg.Connection, problems: list[str] | None = None) -> RuleDB:
             continue
         members[gid].append(cls.from_db(oid, bytes(value), oattrs.get(oid, {})))
     groups = tuple(
-        Group(gid, name, cls, info=info, and_=flag(gattrs[gid].get("and")),
-              invert=flag(gattrs[gid].get("invert")), objects=tuple(members[gid]))
+        Group(
+            gid,
+            name,
+            cls,
+            info=info,
+            and_=flag(gattrs[gid].get("and")),
+            invert=flag(gattrs[gid].get("invert")),
+            objects=tuple(members[gid]),
+        )
         for gid, name, info, cls in group_rows
     )
 
@@ -78,12 +89,24 @@ def load(conn: psycopg.Connection, problems: list[str] | None = None) -> RuleDB:
     for rid, name, priority, active, direction, count in rule_rows:
         classes = set(uses[rid]) | set(modes[rid])
         rule_uses = {
-            cls: ClassUse(tuple(uses[rid].get(cls, ())), modes[rid][cls].get("and", False),
-                          modes[rid][cls].get("invert", False))
+            cls: ClassUse(
+                tuple(uses[rid].get(cls, ())),
+                modes[rid][cls].get("and", False),
+                modes[rid][cls].get("invert", False),
+            )
             for cls in classes
         }
-        rules.append(Rule(rid, name, priority, active > 0, direction, count,
-                          {c: u for c, u in rule_uses.items() if u != ClassUse()}))
+        rules.append(
+            Rule(
+                rid,
+                name,
+                priority,
+                active > 0,
+                direction,
+                count,
+                {c: u for c, u in rule_uses.items() if u != ClassUse()},
+            )
+        )
     return RuleDB(groups, tuple(rules))
 
 
@@ -95,8 +118,12 @@ def _bump(conn: psycopg.Connection, table: str) -> None:
     )
 
 
-def _insert(conn: psycopg.Connection, table: str, columns: tuple[str, ...],
-            rows: list[tuple[int | None, tuple]]) -> list[int]:
+def _insert(
+    conn: psycopg.Connection,
+    table: str,
+    columns: tuple[str, ...],
+    rows: list[tuple[int | None, tuple]],
+) -> list[int]:
     """Insert ``(id or None, values)`` rows; given ids first, then the sequence's. Returns the
     ids in the order of ``rows``."""
     names = ", ".join(columns)
@@ -121,53 +148,89 @@ def _write(conn: psycopg.Connection, db: RuleDB, fresh_ids: bool = False) -> Non
     from its sequence and the group ids in ``db`` only serve to resolve the rules' references.
     """
     groups = list(db.groups)
-    group_ids = _insert(conn, "Objectgroup", ("Name", "Info", "Class"), [
-        (None if fresh_ids else g.id, (g.name, g.info, g.cls)) for g in groups])
+    group_ids = _insert(
+        conn,
+        "Objectgroup",
+        ("Name", "Info", "Class"),
+        [(None if fresh_ids else g.id, (g.name, g.info, g.cls)) for g in groups],
+    )
     renumber = {g.id: new for g, new in zip(groups, group_ids, strict=True) if g.id is not None}
-    attrs = [(new, name, b"1") for g, new in zip(groups, group_ids, strict=True)
-             for name, on in (("and", g.and_), ("invert", g.invert)) if on]
+    attrs = [
+        (new, name, b"1")
+        for g, new in zip(groups, group_ids, strict=True)
+        for name, on in (("and", g.and_), ("invert", g.invert))
+        if on
+    ]
     members = [(obj, new) for g, new in zip(groups, group_ids, strict=True) for obj in g.objects]
     stored = [(obj, obj.to_db()) for obj, _ in members]
-    object_ids = _insert(conn, "Object", ("ObjectType", "Objectgroup_ID", "Value"), [
-        (None if fresh_ids else obj.id, (obj.otype, gid, value))
-        for (obj, gid), (_, (value, _)) in zip(members, stored, strict=True)])
+    object_ids = _insert(
+        conn,
+        "Object",
+        ("ObjectType", "Objectgroup_ID", "Value"),
+        [
+            (None if fresh_ids else obj.id, (obj.otype, gid, value))
+            for (obj, gid), (_, (value, _)) in zip(members, stored, strict=True)
+        ],
+    )
     rules = list(db.rules)
-    rule_ids = _insert(conn, "Rule", ("Name", "Priority", "Active", "Direction", "Count"), [
-        (None if fresh_ids else r.id, (r.name, r.priority, int(r.active), r.direction, r.count))
-        for r in rules])
+    rule_ids = _insert(
+        conn,
+        "Rule",
+        ("Name", "Priority", "Active", "Direction", "Count"),
+        [
+            (None if fresh_ids else r.id, (r.name, r.priority, int(r.active), r.direction, r.count))
+            for r in rules
+        ],
+    )
     rule_groups = []
     rule_attrs = []
     for rule, rid in zip(rules, rule_ids, strict=True):
         for cls, use in rule.uses.items():
             rule_groups += [(renumber.get(gid, gid), rid, GROUPTYPE[cls]) for gid in use.groups]
             if cls != "action":
-                rule_attrs += [(rid, f"{cls}-{name}", b"1")
-                               for name, on in (("and", use.and_), ("invert", use.invert)) if on]
+                rule_attrs += [
+                    (rid, f"{cls}-{name}", b"1")
+                    for name, on in (("and", use.and_), ("invert", use.invert))
+                    if on
+                ]
     with conn.cursor() as cur:
         if attrs:
-            cur.executemany("INSERT INTO Objectgroup_Attributes (Objectgroup_ID, Name, Value) "
-                            "VALUES (%s, %s, %s)", attrs)
-        object_attrs = [(oid, name, value) for oid, (_, (_, extra)) in
-                        zip(object_ids, stored, strict=True) for name, value in extra.items()]
+            cur.executemany(
+                "INSERT INTO Objectgroup_Attributes (Objectgroup_ID, Name, Value) "
+                "VALUES (%s, %s, %s)",
+                attrs,
+            )
+        object_attrs = [
+            (oid, name, value)
+            for oid, (_, (_, extra)) in zip(object_ids, stored, strict=True)
+            for name, value in extra.items()
+        ]
         if object_attrs:
-            cur.executemany("INSERT INTO Attribut (Object_ID, Name, Value) VALUES (%s, %s, %s)",
-                            object_attrs)
+            cur.executemany(
+                "INSERT INTO Attribut (Object_ID, Name, Value) VALUES (%s, %s, %s)", object_attrs
+            )
         if rule_groups:
-            cur.executemany("INSERT INTO RuleGroup (Objectgroup_ID, Rule_ID, Grouptype) "
-                            "VALUES (%s, %s, %s)", rule_groups)
+            cur.executemany(
+                "INSERT INTO RuleGroup (Objectgroup_ID, Rule_ID, Grouptype) VALUES (%s, %s, %s)",
+                rule_groups,
+            )
         if rule_attrs:
-            cur.executemany("INSERT INTO Rule_Attributes (Rule_ID, Name, Value) "
-                            "VALUES (%s, %s, %s)", rule_attrs)
+            cur.executemany(
+                "INSERT INTO Rule_Attributes (Rule_ID, Name, Value) VALUES (%s, %s, %s)", rule_attrs
+            )
 
 
-def replace(conn: psycopg.Connection, db: RuleDB, keep_greylist: bool = False,
-            fresh_ids: bool = False) -> None:
+def replace(
+    conn: psycopg.Connection, db: RuleDB, keep_greylist: bool = False, fresh_ids: bool = False
+) -> None:
     """Make ``db`` the whole rule database, in one transaction: on any error nothing changes.
     With ``keep_greylist`` the greylist groups and their objects stay (``db`` then holds
     none); with ``fresh_ids`` the rows get new ids instead of those in ``db``."""
     with conn.transaction():
-        conn.execute("LOCK TABLE Rule, RuleGroup, Rule_Attributes, Objectgroup, "
-                     "Objectgroup_Attributes, Object, Attribut IN EXCLUSIVE MODE")
+        conn.execute(
+            "LOCK TABLE Rule, RuleGroup, Rule_Attributes, Objectgroup, "
+            "Objectgroup_Attributes, Object, Attribut IN EXCLUSIVE MODE"
+        )
         conn.execute("DELETE FROM Rule")
         if keep_greylist:
             conn.execute("DELETE FROM Objectgroup WHERE Class <> 'greylist'")

@@ -71,8 +71,9 @@ from pmgfast.rules.outcome import (
 )
 from pmgfast.rules.userlists import UserLists
 
-HOST = HostInfo(admin_email="postmaster@gw.example", hostname="gw", domain="example.net",
-                version="pmgfast/test")
+HOST = HostInfo(
+    admin_email="postmaster@gw.example", hostname="gw", domain="example.net", version="pmgfast/test"
+)
 ME = "user@local.example"
 OTHER = "other@local.example"
 EXT = "sender@ext.example"
@@ -80,19 +81,56 @@ EXT = "sender@ext.example"
 # --- objects ------------------------------------------------------------------------------
 
 
-def email(v: str) -> o.RuleObject: return EMail(email=v)
-def domain(v: str) -> o.RuleObject: return Domain(domain=v)
-def regex(v: str) -> o.RuleObject: return WhoRegex(regex=v)
-def ip(v: str) -> o.RuleObject: return IPAddress(ip=v)
-def net(v: str) -> o.RuleObject: return IPNet(cidr=v)
-def receiver(v: str) -> o.RuleObject: return Receiver(email=v)
-def receiver_domain(v: str) -> o.RuleObject: return ReceiverDomain(domain=v)
-def receiver_regex(v: str) -> o.RuleObject: return ReceiverRegex(regex=v)
-def spam(level: int) -> o.RuleObject: return Spam(level=level)
-def virus() -> o.RuleObject: return Virus()
-def fname(v: str) -> o.RuleObject: return MatchFilename(filename=v)
-def archive(v: str) -> o.RuleObject: return ArchiveFilter(contenttype=v)
-def archfn(v: str) -> o.RuleObject: return MatchArchiveFilename(filename=v)
+def email(v: str) -> o.RuleObject:
+    return EMail(email=v)
+
+
+def domain(v: str) -> o.RuleObject:
+    return Domain(domain=v)
+
+
+def regex(v: str) -> o.RuleObject:
+    return WhoRegex(regex=v)
+
+
+def ip(v: str) -> o.RuleObject:
+    return IPAddress(ip=v)
+
+
+def net(v: str) -> o.RuleObject:
+    return IPNet(cidr=v)
+
+
+def receiver(v: str) -> o.RuleObject:
+    return Receiver(email=v)
+
+
+def receiver_domain(v: str) -> o.RuleObject:
+    return ReceiverDomain(domain=v)
+
+
+def receiver_regex(v: str) -> o.RuleObject:
+    return ReceiverRegex(regex=v)
+
+
+def spam(level: int) -> o.RuleObject:
+    return Spam(level=level)
+
+
+def virus() -> o.RuleObject:
+    return Virus()
+
+
+def fname(v: str) -> o.RuleObject:
+    return MatchFilename(filename=v)
+
+
+def archive(v: str) -> o.RuleObject:
+    return ArchiveFilter(contenttype=v)
+
+
+def archfn(v: str) -> o.RuleObject:
+    return MatchArchiveFilename(filename=v)
 
 
 def ldap(mode: str, group: str = "", profile: str = "") -> o.RuleObject:
@@ -120,8 +158,9 @@ BLOCK: o.RuleObject = Block()
 QUARANTINE: o.RuleObject = Quarantine()
 
 
-def notify(to: str, subject: str = "N: __SUBJECT__", body: str = "body",
-           attach: bool = False) -> o.RuleObject:
+def notify(
+    to: str, subject: str = "N: __SUBJECT__", body: str = "body", attach: bool = False
+) -> o.RuleObject:
     return Notify(to=to, subject=subject, body=body, attach=attach)
 
 
@@ -137,8 +176,9 @@ def remove(all: bool = False, quarantine: bool = False, text: str = "") -> o.Rul
     return Remove(all=all, quarantine=quarantine, text=text)
 
 
-def disclaimer(text: str = "Legal <b>note</b>", position: str = "end",
-               separator: bool = True) -> o.RuleObject:
+def disclaimer(
+    text: str = "Legal <b>note</b>", position: str = "end", separator: bool = True
+) -> o.RuleObject:
     return Disclaimer(disclaimer=text, position=position, add_separator=separator)
 
 
@@ -199,13 +239,31 @@ class R:
     active: bool = True
 
 
-def rule(name: str, priority: int = 50, *, frm: ClassSpec = None, to: ClassSpec = None,
-         when: ClassSpec = None, what: ClassSpec = None, action: ClassSpec = None,
-         direction: str = "in", active: bool = True) -> R:
-    return R(name, priority,
-             {"from": _as_class(frm), "to": _as_class(to), "when": _as_class(when),
-              "what": _as_class(what), "action": _as_class(action)},
-             {"in": IN, "out": OUT, "both": BOTH}[direction], active)
+def rule(
+    name: str,
+    priority: int = 50,
+    *,
+    frm: ClassSpec = None,
+    to: ClassSpec = None,
+    when: ClassSpec = None,
+    what: ClassSpec = None,
+    action: ClassSpec = None,
+    direction: str = "in",
+    active: bool = True,
+) -> R:
+    return R(
+        name,
+        priority,
+        {
+            "from": _as_class(frm),
+            "to": _as_class(to),
+            "when": _as_class(when),
+            "what": _as_class(what),
+            "action": _as_class(action),
+        },
+        {"in": IN, "out": OUT, "both": BOTH}[direction],
+        active,
+    )
 
 
 CLASS_OF = {"from": "who", "to": "who", "when": "when", "what": "what", "action": "action"}
@@ -230,13 +288,20 @@ def build(rules: Sequence[R]) -> RuleDB:
                         object_id += 1
                         objs.append(_with_id(obj, object_id))
                     gid = len(groups) + 1
-                    groups.append(Group(gid, g.name or f"g{gid}", CLASS_OF[cname],
-                                        and_=g.all, invert=g.invert, objects=tuple(objs)))
+                    groups.append(
+                        Group(
+                            gid,
+                            g.name or f"g{gid}",
+                            CLASS_OF[cname],
+                            and_=g.all,
+                            invert=g.invert,
+                            objects=tuple(objs),
+                        )
+                    )
                     group_ids[id(g)] = gid
                 ids.append(group_ids[id(g)])
             uses[cname] = ClassUse(tuple(ids), cspec.all, cspec.invert)
-        built.append(Rule(rid, spec.name, spec.priority, spec.active, spec.direction,
-                          uses=uses))
+        built.append(Rule(rid, spec.name, spec.priority, spec.active, spec.direction, uses=uses))
     db = RuleDB(tuple(groups), tuple(built))
     problems = db.problems()
     assert not problems, problems
@@ -269,27 +334,50 @@ class P:
 
 def _parts(specs: Sequence[P]) -> tuple[Part, ...]:
     return tuple(
-        Part(aid, s.parent, s.content_type,
-             s.magic if s.magic is not None else (
-                 "" if s.content_type.lower().startswith("multipart/") else s.content_type),
-             s.glob, s.name, s.charset, s.headers, s.archive_types, s.archive_names)
+        Part(
+            aid,
+            s.parent,
+            s.content_type,
+            s.magic
+            if s.magic is not None
+            else ("" if s.content_type.lower().startswith("multipart/") else s.content_type),
+            s.glob,
+            s.name,
+            s.charset,
+            s.headers,
+            s.archive_types,
+            s.archive_names,
+        )
         for aid, s in enumerate(specs, start=1)
     )
 
 
 def mixed(*attachments: P, body: str = "text/plain") -> list[P]:
     """multipart/mixed (aid 1) with a text body (aid 2) and attachments (aid 3...)."""
-    return [P("multipart/mixed"), P(body, parent=1),
-            *[P(**{**a.__dict__, "parent": a.parent or 1}) for a in attachments]]
+    return [
+        P("multipart/mixed"),
+        P(body, parent=1),
+        *[P(**{**a.__dict__, "parent": a.parent or 1}) for a in attachments],
+    ]
 
 
-def mail(sender: str = EXT, to: Sequence[str] = (ME,), parts: Sequence[P] | None = None,
-         score: int = 0, hits: Sequence[tuple[str, float, str | None]] = (),
-         virus: str | None = None, client_ip: str | None = "192.0.2.10",
-         trusted: bool = False, at: str = "12:00", subject: str | None = "Hello",
-         message_id: str = "<id@ext.example>", welcome: dict[str, str] | None = None,
-         block: dict[str, str] | None = None, from_addresses: Sequence[str] = (),
-         dkim: bool = False) -> MessageFacts:
+def mail(
+    sender: str = EXT,
+    to: Sequence[str] = (ME,),
+    parts: Sequence[P] | None = None,
+    score: int = 0,
+    hits: Sequence[tuple[str, float, str | None]] = (),
+    virus: str | None = None,
+    client_ip: str | None = "192.0.2.10",
+    trusted: bool = False,
+    at: str = "12:00",
+    subject: str | None = "Hello",
+    message_id: str = "<id@ext.example>",
+    welcome: dict[str, str] | None = None,
+    block: dict[str, str] | None = None,
+    from_addresses: Sequence[str] = (),
+    dkim: bool = False,
+) -> MessageFacts:
     hh, mm = (int(x) for x in at.split(":"))
     lists = {}
     for pmail in {*(welcome or {}), *(block or {})}:
@@ -316,8 +404,12 @@ class FakeLdap:
 
     available = True
 
-    def __init__(self, known: set[str] = frozenset(), groups: dict[str, set[str]] | None = None,
-                 accounts: dict[str, set[str]] | None = None) -> None:
+    def __init__(
+        self,
+        known: set[str] = frozenset(),
+        groups: dict[str, set[str]] | None = None,
+        accounts: dict[str, set[str]] | None = None,
+    ) -> None:
         self.known = {a.lower() for a in known}
         self.groups = groups or {}
         self.accounts = accounts or {}
@@ -369,8 +461,12 @@ def summarize(step: Step) -> str:
 
 
 def removed_aids(outcome: Outcome, recipient: str) -> list[int]:
-    return [r.aid for e in outcome.edits_for(recipient) if isinstance(e, RemoveAttachments)
-            for r in e.replacements]
+    return [
+        r.aid
+        for e in outcome.edits_for(recipient)
+        if isinstance(e, RemoveAttachments)
+        for r in e.replacements
+    ]
 
 
 def headers_set(outcome: Outcome, recipient: str) -> dict[str, str]:

@@ -46,17 +46,44 @@ DOMAINS = ["x.org", "y.net", "X.ORG", "sub.x.org"]
 WHO_REGEXES = [r".*@x\.org", r"[ab]@.*", r"c@y\.net|.*@sub\..*", r".*", r"e@.*\.net"]
 IPS = ["192.0.2.1", "192.0.2.200", "2001:db8::1", "198.51.100.7"]
 NETS = ["192.0.2.0/24", "2001:db8::/32", "198.51.100.0/30", "0.0.0.0/0"]
-TYPES = ["text/plain", "text/html", "image/png", "application/pdf", "application/zip",
-         "application/x-msdownload", "multipart/mixed", "multipart/alternative",
-         "message/rfc822", "IMAGE/PNG", "application/octet-stream", ""]
-CT_REGEXES = ["image/.*", "application/[pz][di][fp]", "text/", "x-ms", "multipart/alternative",
-              "message/rfc822", "proxmox/unreadable-archive"]
+TYPES = [
+    "text/plain",
+    "text/html",
+    "image/png",
+    "application/pdf",
+    "application/zip",
+    "application/x-msdownload",
+    "multipart/mixed",
+    "multipart/alternative",
+    "message/rfc822",
+    "IMAGE/PNG",
+    "application/octet-stream",
+    "",
+]
+CT_REGEXES = [
+    "image/.*",
+    "application/[pz][di][fp]",
+    "text/",
+    "x-ms",
+    "multipart/alternative",
+    "message/rfc822",
+    "proxmox/unreadable-archive",
+]
 NAMES = ["a.exe", "b.PDF", "c.txt", "notes.doc", "x.{1234}", "0", "", "archive.zip"]
 NAME_REGEXES = [r".*\.exe", r".*\.pdf", r".*\.\{.+\}", r"c\..*", r".*"]
-HEADERS = [("Subject", "Hello world"), ("Subject", "VIAGRA offer"), ("X-Flag", "yes"),
-           ("Content-Disposition", "attachment"), ("subject", "re: hello")]
-FIELD_REGEXES = [("Subject", "hello"), ("X-Flag", "^yes$"), ("content-disposition", "attach"),
-                 ("Subject", "viagra")]
+HEADERS = [
+    ("Subject", "Hello world"),
+    ("Subject", "VIAGRA offer"),
+    ("X-Flag", "yes"),
+    ("Content-Disposition", "attachment"),
+    ("subject", "re: hello"),
+]
+FIELD_REGEXES = [
+    ("Subject", "hello"),
+    ("X-Flag", "^yes$"),
+    ("content-disposition", "attach"),
+    ("Subject", "viagra"),
+]
 
 
 def who_objects() -> st.SearchStrategy:
@@ -76,9 +103,11 @@ def what_objects() -> st.SearchStrategy:
         st.integers(0, 8).map(lambda level: Spam(level=level)),
         st.just(Virus()),
         st.tuples(st.sampled_from(FIELD_REGEXES), st.booleans()).map(
-            lambda t: MatchField(field=t[0][0], value=t[0][1], top_part_only=t[1])),
+            lambda t: MatchField(field=t[0][0], value=t[0][1], top_part_only=t[1])
+        ),
         st.tuples(st.sampled_from(CT_REGEXES), st.booleans()).map(
-            lambda t: ContentTypeFilter(contenttype=t[0], only_content=t[1])),
+            lambda t: ContentTypeFilter(contenttype=t[0], only_content=t[1])
+        ),
         st.sampled_from(CT_REGEXES).map(lambda r: ArchiveFilter(contenttype=r)),
         st.sampled_from(NAME_REGEXES).map(lambda r: MatchFilename(filename=r)),
         st.sampled_from(NAME_REGEXES).map(lambda r: MatchArchiveFilename(filename=r)),
@@ -87,27 +116,39 @@ def what_objects() -> st.SearchStrategy:
 
 def when_objects() -> st.SearchStrategy:
     return st.tuples(st.integers(0, 1440), st.integers(0, 1440)).map(
-        lambda t: TimeFrame(start=t[0], end=t[1]))
+        lambda t: TimeFrame(start=t[0], end=t[1])
+    )
 
 
 def action_objects() -> st.SearchStrategy:
     return st.one_of(
         st.sampled_from([Accept(), Block(), Quarantine()]),
         st.sampled_from(["__SENDER__", "admin@x.org; __ADMIN__", ""]).map(
-            lambda to: Notify(to=to, body="__RULE__ __TARGETS__ __SPAM_INFO__")),
-        st.sampled_from([("X-Spam-Level", "__SPAM_INFO__"), ("subject", "SPAM: __SUBJECT__"),
-                         ("X-Tag", "Grüße __SPAMSTARS__")]).map(
-            lambda f: ModField(field=f[0], value=f[1])),
+            lambda to: Notify(to=to, body="__RULE__ __TARGETS__ __SPAM_INFO__")
+        ),
+        st.sampled_from(
+            [
+                ("X-Spam-Level", "__SPAM_INFO__"),
+                ("subject", "SPAM: __SUBJECT__"),
+                ("X-Tag", "Grüße __SPAMSTARS__"),
+            ]
+        ).map(lambda f: ModField(field=f[0], value=f[1])),
         st.tuples(st.sampled_from(["bcc@x.org", "__SENDER__"]), st.booleans()).map(
-            lambda t: BCC(target=t[0], original=t[1])),
-        st.tuples(st.booleans(), st.booleans(), st.sampled_from(["", "<b>gone</b> __FILENAME__"]))
-        .map(lambda t: Remove(all=t[0], quarantine=t[1], text=t[2])),
+            lambda t: BCC(target=t[0], original=t[1])
+        ),
+        st.tuples(
+            st.booleans(), st.booleans(), st.sampled_from(["", "<b>gone</b> __FILENAME__"])
+        ).map(lambda t: Remove(all=t[0], quarantine=t[1], text=t[2])),
         st.sampled_from(["start", "end"]).map(lambda p: Disclaimer(disclaimer="Note", position=p)),
     )
 
 
-OBJECTS = {"who": who_objects(), "what": what_objects(), "when": when_objects(),
-           "action": action_objects()}
+OBJECTS = {
+    "who": who_objects(),
+    "what": what_objects(),
+    "when": when_objects(),
+    "action": action_objects(),
+}
 
 
 @st.composite
@@ -121,21 +162,45 @@ def rule_dbs(draw: st.DrawFn) -> RuleDB:
         for obj in draw(st.lists(OBJECTS[cls], max_size=4)):
             object_id += 1
             objs.append(replace(obj, id=object_id))
-        groups.append(Group(gid, f"group {gid}", cls, and_=draw(st.booleans()),
-                            invert=draw(st.booleans()), objects=tuple(objs)))
+        groups.append(
+            Group(
+                gid,
+                f"group {gid}",
+                cls,
+                and_=draw(st.booleans()),
+                invert=draw(st.booleans()),
+                objects=tuple(objs),
+            )
+        )
         by_class[cls].append(gid)
     rules = []
     for rid in range(1, draw(st.integers(0, 8)) + 1):
         uses = {}
-        for rule_class, group_class in (("from", "who"), ("to", "who"), ("when", "when"),
-                                        ("what", "what"), ("action", "action")):
+        for rule_class, group_class in (
+            ("from", "who"),
+            ("to", "who"),
+            ("when", "when"),
+            ("what", "what"),
+            ("action", "action"),
+        ):
             if by_class[group_class] and draw(st.booleans()):
-                chosen = draw(st.lists(st.sampled_from(by_class[group_class]), min_size=1,
-                                       max_size=3, unique=True))
-                uses[rule_class] = ClassUse(tuple(chosen), draw(st.booleans()),
-                                            draw(st.booleans()))
-        rules.append(Rule(rid, f"rule {rid}", draw(st.integers(0, 100)), draw(st.booleans()),
-                          draw(st.integers(0, 2)), draw(st.integers(0, 5)), uses))
+                chosen = draw(
+                    st.lists(
+                        st.sampled_from(by_class[group_class]), min_size=1, max_size=3, unique=True
+                    )
+                )
+                uses[rule_class] = ClassUse(tuple(chosen), draw(st.booleans()), draw(st.booleans()))
+        rules.append(
+            Rule(
+                rid,
+                f"rule {rid}",
+                draw(st.integers(0, 100)),
+                draw(st.booleans()),
+                draw(st.integers(0, 2)),
+                draw(st.integers(0, 5)),
+                uses,
+            )
+        )
     return RuleDB(tuple(groups), tuple(rules))
 
 
@@ -145,31 +210,46 @@ def parts(draw: st.DrawFn) -> tuple[Part, ...]:
     out = []
     for aid in range(1, count + 1):
         parent = 0 if aid == 1 else draw(st.integers(1, aid - 1))
-        out.append(Part(
-            aid, parent,
-            content_type=draw(st.sampled_from(TYPES)),
-            magic_type=draw(st.sampled_from(TYPES)),
-            glob_type=draw(st.sampled_from(TYPES)),
-            filename=draw(st.none() | st.sampled_from(NAMES)),
-            charset=draw(st.sampled_from([None, "us-ascii", "utf-8", "iso-8859-1", "bogus"])),
-            headers=tuple(draw(st.lists(st.sampled_from(HEADERS), max_size=3))),
-            archive_types=tuple(draw(st.lists(st.sampled_from(TYPES), max_size=2))),
-            archive_filenames=tuple(draw(st.lists(st.sampled_from(NAMES), max_size=2))),
-        ))
+        out.append(
+            Part(
+                aid,
+                parent,
+                content_type=draw(st.sampled_from(TYPES)),
+                magic_type=draw(st.sampled_from(TYPES)),
+                glob_type=draw(st.sampled_from(TYPES)),
+                filename=draw(st.none() | st.sampled_from(NAMES)),
+                charset=draw(st.sampled_from([None, "us-ascii", "utf-8", "iso-8859-1", "bogus"])),
+                headers=tuple(draw(st.lists(st.sampled_from(HEADERS), max_size=3))),
+                archive_types=tuple(draw(st.lists(st.sampled_from(TYPES), max_size=2))),
+                archive_filenames=tuple(draw(st.lists(st.sampled_from(NAMES), max_size=2))),
+            )
+        )
     return tuple(out)
 
 
 @st.composite
 def messages(draw: st.DrawFn) -> MessageFacts:
-    recipients = tuple(draw(st.lists(st.sampled_from([*ADDRESSES[:4], "e@y.net"]), min_size=1,
-                                     max_size=4, unique=True)))
+    recipients = tuple(
+        draw(
+            st.lists(
+                st.sampled_from([*ADDRESSES[:4], "e@y.net"]), min_size=1, max_size=4, unique=True
+            )
+        )
+    )
     lists = {}
     for address in draw(st.lists(st.sampled_from(recipients), max_size=2, unique=True)):
         lists[address.lower()] = UserLists.parse(
             draw(st.sampled_from([None, "*@x.org", "c@y.net,?@x.org"])),
-            draw(st.sampled_from([None, "a@*", "*"])))
-    hits = draw(st.lists(st.tuples(st.sampled_from(["BAYES_99", "URIBL", "X"]),
-                                   st.floats(-5, 5, allow_nan=False)), max_size=3))
+            draw(st.sampled_from([None, "a@*", "*"])),
+        )
+    hits = draw(
+        st.lists(
+            st.tuples(
+                st.sampled_from(["BAYES_99", "URIBL", "X"]), st.floats(-5, 5, allow_nan=False)
+            ),
+            max_size=3,
+        )
+    )
     return MessageFacts(
         sender=draw(st.sampled_from(ADDRESSES)),
         recipients=recipients,
@@ -178,8 +258,7 @@ def messages(draw: st.DrawFn) -> MessageFacts:
         trusted=draw(st.booleans()),
         time=datetime(2024, 1, 1, draw(st.integers(0, 23)), draw(st.integers(0, 59))),
         subject=draw(st.none() | st.sampled_from(["", "0", "Hello", "Grüße", "a\nb"])),
-        spam=SpamResult(draw(st.integers(0, 12)), 5,
-                        tuple(SpamHit(r, s, None) for r, s in hits)),
+        spam=SpamResult(draw(st.integers(0, 12)), 5, tuple(SpamHit(r, s, None) for r, s in hits)),
         virus=draw(st.none() | st.just("Eicar (clamav)")),
         user_lists=lists,
         from_addresses=tuple(draw(st.lists(st.sampled_from(ADDRESSES), max_size=2))),

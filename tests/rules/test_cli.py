@@ -17,7 +17,10 @@ BIN = Path(sys.executable).parent
 
 def pmgfast(state: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(BIN / "pmgfast"), *args], capture_output=True, text=True, timeout=120,
+        [str(BIN / "pmgfast"), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
         env={**os.environ, "PMGFAST_STATE_DIR": str(state)},
     )
 
@@ -47,7 +50,10 @@ def test_init_installs_the_factory_rules_and_list_shows_them_in_order(state):
     lines = run(state, "rules", "list").splitlines()
     assert lines[0].split() == ["ID", "PRIO", "ACTIVE", "DIR", "HITS", "NAME"]
     assert [line.split(None, 5)[5] for line in lines[1:4]] == [
-        "Blocklist", "Virus Alert", "Block Viruses"]
+        "Blocklist",
+        "Virus Alert",
+        "Block Viruses",
+    ]
     assert len(lines) == 14
 
 

@@ -14,19 +14,37 @@ from pmgfast.rules.objects.who import Domain, IPNet, Receiver
 from pmgfast.rules.stdlib_facts import facts_from_bytes
 from tests.rules.dsl import P, mail, mixed
 
-GREYLIST = RuleDB((Group(1, "GreyExclusion", "greylist", objects=(
-    IPNet(id=1, cidr="192.0.2.0/24"), Domain(id=2, domain="friend.example"),
-    Receiver(id=3, email="postmaster@local.example"))),))
+GREYLIST = RuleDB(
+    (
+        Group(
+            1,
+            "GreyExclusion",
+            "greylist",
+            objects=(
+                IPNet(id=1, cidr="192.0.2.0/24"),
+                Domain(id=2, domain="friend.example"),
+                Receiver(id=3, email="postmaster@local.example"),
+            ),
+        ),
+    )
+)
 
 
 def test_factory_order_and_directions():
     ruleset = compile_rules(factory())
     assert [r.name for r in ruleset.incoming] == [
-        "Blocklist", "Block Viruses", "Block Dangerous Files", "Modify Header", "Welcomelist",
-        "Quarantine/Mark Spam (Level 3)"]
+        "Blocklist",
+        "Block Viruses",
+        "Block Dangerous Files",
+        "Modify Header",
+        "Welcomelist",
+        "Quarantine/Mark Spam (Level 3)",
+    ]
     assert [r.name for r in ruleset.outgoing] == ["Virus Alert"]
     assert [a.describe() for a in ruleset.incoming[1].run_order] == [
-        "notify __ADMIN__", "Move to quarantine."]
+        "notify __ADMIN__",
+        "Move to quarantine.",
+    ]
 
 
 def test_spam_and_archive_work_is_only_asked_for_when_a_rule_needs_it():
@@ -97,14 +115,18 @@ def test_stdlib_facts_number_parts_depth_first():
         b"--X\r\nContent-Type: message/rfc822\r\n\r\n"
         b"Subject: inner\r\nContent-Type: text/html\r\n\r\n<p>x</p>\r\n"
         b"--X\r\nContent-Type: application/octet-stream\r\n"
-        b"Content-Disposition: attachment; filename=\"run.exe\"\r\n"
+        b'Content-Disposition: attachment; filename="run.exe"\r\n'
         b"Content-Transfer-Encoding: base64\r\n\r\nTVqQAAMAAAAEAAAA//8AALgAAAAAAAAAQAAAAAAAAAAA\r\n"
         b"--X--\r\n"
     )
     facts = facts_from_bytes(raw, "s@x", ("r@y",))
     assert [(p.aid, p.parent, p.content_type) for p in facts.parts] == [
-        (1, 0, "multipart/mixed"), (2, 1, "text/plain"), (3, 1, "message/rfc822"),
-        (4, 3, "text/html"), (5, 1, "application/octet-stream")]
+        (1, 0, "multipart/mixed"),
+        (2, 1, "text/plain"),
+        (3, 1, "message/rfc822"),
+        (4, 3, "text/html"),
+        (5, 1, "application/octet-stream"),
+    ]
     assert facts.subject == "Grüße" and facts.message_id == "<2@x>"
     assert facts.parts[4].filename == "run.exe"
     assert facts.parts[4].magic_type == "application/x-msdownload"

@@ -33,8 +33,11 @@ SENDER = "sender@ext.example"
 HOST = HostInfo(admin_email="admin@local.example")
 VIRUS = "Eicar-Signature (clamav)"
 DANGEROUS_TYPES = [
-    r"application/vnd\.microsoft\.portable-executable", "application/x-msdownload",
-    "application/x-java", "application/javascript", "application/x-executable",
+    r"application/vnd\.microsoft\.portable-executable",
+    "application/x-msdownload",
+    "application/x-java",
+    "application/javascript",
+    "application/x-executable",
     "message/partial",
 ]
 DANGEROUS_NAMES = [r".*\.(vbs|pif|lnk|shs|shb)", r".*\.\{.+\}"]
@@ -64,12 +67,15 @@ def messages(corpus) -> list[tuple[str, MessageFacts]]:
     for line in (spamassassin / "index.tsv").read_text().splitlines()[1:]:
         label, name = line.split("\t")[:2]
         found.append((label, spamassassin / name))
-    found += [("ham", p) for p in sorted((corpus / "mime").rglob("*"))
-              if p.is_file() and p.suffix.lower() in (".eml", ".msg", ".txt", "")
-              and p.name not in ("COPYING", "INDEX.md")]
+    found += [
+        ("ham", p)
+        for p in sorted((corpus / "mime").rglob("*"))
+        if p.is_file()
+        and p.suffix.lower() in (".eml", ".msg", ".txt", "")
+        and p.name not in ("COPYING", "INDEX.md")
+    ]
     return [
-        (label, facts_from_bytes(path.read_bytes(), SENDER, (RCPT,),
-                                 **stand_ins(path, i, label)))
+        (label, facts_from_bytes(path.read_bytes(), SENDER, (RCPT,), **stand_ins(path, i, label)))
         for i, (label, path) in enumerate(found)
     ]
 
@@ -78,12 +84,15 @@ def dangerous(facts: MessageFacts) -> list[int]:
     """The aids PMG's "Block Dangerous Files" removes, from the spec: parts whose sniffed,
     header or filename type contains a dangerous type, or whose filename matches; a removed
     part takes its inner parts with it; the top part goes only from a single-part mail."""
+
     def marked(part) -> bool:
         types = [t for t in (part.magic_type, part.content_type, part.glob_type) if t]
         name = part.filename
         return any(re.search(p, t) for p in DANGEROUS_TYPES for t in types) or bool(
-            name and name != "0"
-            and any(re.fullmatch(p, name, re.IGNORECASE) for p in DANGEROUS_NAMES))
+            name
+            and name != "0"
+            and any(re.fullmatch(p, name, re.IGNORECASE) for p in DANGEROUS_NAMES)
+        )
 
     marks = {p.aid for p in facts.parts if marked(p)}
     parents = {p.aid: p.parent for p in facts.parts}
@@ -113,7 +122,10 @@ def check_incoming(facts: MessageFacts, outcome: Outcome) -> str:
     assert edits[0] == DeleteHeader("X-SPAM-LEVEL")
     if facts.virus:
         assert (decision.action, decision.rule, decision.quarantine) == (
-            "quarantine", "Block Viruses", "V")
+            "quarantine",
+            "Block Viruses",
+            "V",
+        )
         assert [type(s).__name__ for s in outcome.steps] == ["Notify", "Quarantine"]
         assert outcome.steps[0].to == ("admin@local.example",)
         assert edits == (DeleteHeader("X-SPAM-LEVEL"),)
@@ -121,11 +133,13 @@ def check_incoming(facts: MessageFacts, outcome: Outcome) -> str:
     removed = [r.aid for e in edits if isinstance(e, RemoveAttachments) for r in e.replacements]
     assert removed == dangerous(facts)
     headers = {e.name: e for e in edits if isinstance(e, SetHeader)}
-    assert headers["X-SPAM-LEVEL"].value == spam_level_header(facts.spam.score,
-                                                             facts.spam.hits[0])
+    assert headers["X-SPAM-LEVEL"].value == spam_level_header(facts.spam.score, facts.spam.hits[0])
     if facts.spam.score >= 3:
         assert (decision.action, decision.rule, decision.quarantine) == (
-            "quarantine", "Quarantine/Mark Spam (Level 3)", "S")
+            "quarantine",
+            "Quarantine/Mark Spam (Level 3)",
+            "S",
+        )
         subject = headers["subject"].text
         assert subject.startswith("SPAM: ")
         if facts.subject and facts.subject.isascii() and "\n" not in facts.subject:

@@ -17,8 +17,7 @@ from pmgfast.rules.objects.who import WhoRegex
 from pmgfast.rules.outcome import Block, Deliver, Quarantine
 from tests.rules.strategies import messages, rule_dbs
 
-SETTINGS = settings(max_examples=400, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @SETTINGS
@@ -29,8 +28,12 @@ def test_compiled_and_pure_engines_agree(db, facts):
     assert compiled == pure
     # one final decision per recipient, taken by one step
     assert [d.recipient for d in compiled.decisions] == list(facts.recipients)
-    settled = [r for s in compiled.steps if isinstance(s, (Deliver, Quarantine, Block))
-               for r in s.recipients]
+    settled = [
+        r
+        for s in compiled.steps
+        if isinstance(s, (Deliver, Quarantine, Block))
+        for r in s.recipients
+    ]
     assert sorted(settled) == sorted(facts.recipients)
     # the recipient groups partition the recipients
     grouped = [r for g in compiled.groups for r in g.recipients]
@@ -57,28 +60,56 @@ text = st.text(max_size=30)
 def malformed_facts(draw: st.DrawFn) -> MessageFacts:
     """Parts with parents that loop or point nowhere, repeated or odd aids, any text."""
     parts = tuple(
-        Part(draw(st.integers(-2, 12)), draw(st.integers(-2, 12)), draw(text), draw(text),
-             draw(text), draw(st.none() | text), draw(st.none() | text),
-             tuple(draw(st.lists(st.tuples(text, text), max_size=3))),
-             tuple(draw(st.lists(text, max_size=2))), tuple(draw(st.lists(text, max_size=2))))
+        Part(
+            draw(st.integers(-2, 12)),
+            draw(st.integers(-2, 12)),
+            draw(text),
+            draw(text),
+            draw(text),
+            draw(st.none() | text),
+            draw(st.none() | text),
+            tuple(draw(st.lists(st.tuples(text, text), max_size=3))),
+            tuple(draw(st.lists(text, max_size=2))),
+            tuple(draw(st.lists(text, max_size=2))),
+        )
         for _ in range(draw(st.integers(0, 6)))
     )
     return MessageFacts(
-        sender=draw(text), recipients=tuple(draw(st.lists(text, min_size=1, max_size=3,
-                                                          unique=True))),
-        parts=parts, client_ip=draw(st.none() | text), subject=draw(st.none() | text),
-        trusted=draw(st.booleans()), time=datetime(2024, 1, 1, 3, 4),
+        sender=draw(text),
+        recipients=tuple(draw(st.lists(text, min_size=1, max_size=3, unique=True))),
+        parts=parts,
+        client_ip=draw(st.none() | text),
+        subject=draw(st.none() | text),
+        trusted=draw(st.booleans()),
+        time=datetime(2024, 1, 1, 3, 4),
     )
 
 
 BROKEN_DB = RuleDB(
-    (Group(1, "who", "who", objects=(WhoRegex(id=1, regex="("), WhoRegex(id=2, regex=".*"))),
-     Group(2, "what", "what", objects=(ContentTypeFilter(id=3, contenttype="["),
-                                       MatchField(id=4, field="Subject", value="(?P<"),
-                                       MatchFilename(id=5, filename=".*"))),
-     Group(3, "act", "action", objects=(Remove(id=6, all=True),))),
-    (Rule(1, "r", 50, True, 2, uses={"from": ClassUse((1,)), "what": ClassUse((2,)),
-                                     "action": ClassUse((3,))}),),
+    (
+        Group(1, "who", "who", objects=(WhoRegex(id=1, regex="("), WhoRegex(id=2, regex=".*"))),
+        Group(
+            2,
+            "what",
+            "what",
+            objects=(
+                ContentTypeFilter(id=3, contenttype="["),
+                MatchField(id=4, field="Subject", value="(?P<"),
+                MatchFilename(id=5, filename=".*"),
+            ),
+        ),
+        Group(3, "act", "action", objects=(Remove(id=6, all=True),)),
+    ),
+    (
+        Rule(
+            1,
+            "r",
+            50,
+            True,
+            2,
+            uses={"from": ClassUse((1,)), "what": ClassUse((2,)), "action": ClassUse((3,))},
+        ),
+    ),
 )
 
 
@@ -95,8 +126,7 @@ def test_inconsistent_databases_compile_with_problems_named():
     compiled = compile_rules(db)
     assert compiled.problems == (
         "group 7 does not exist; it is treated as empty",
-        "rule 1: Regular Expression object 1 in an action group is not an action and is "
-        "ignored",
+        "rule 1: Regular Expression object 1 in an action group is not an action and is ignored",
     )
     outcome = evaluate(compiled, MessageFacts(sender="a@b", recipients=("c@d",)))
     assert outcome.decisions[0].rule == "default-accept"  # an empty FROM group never matches

@@ -166,8 +166,9 @@ class Quarantine(ActionObject):
         qtype = "V" if run.facts.virus else "S"
         for recipients, index in run.modgroup.subgroups(run.targets, read_only=True):
             run.steps.append(
-                QuarantineStep(run.rule, run.rule_id, qtype, recipients,
-                               run.modgroup.contents[index])
+                QuarantineStep(
+                    run.rule, run.rule_id, qtype, recipients, run.modgroup.contents[index]
+                )
             )
 
     def describe(self) -> str:
@@ -204,9 +205,14 @@ class Notify(ActionObject):
             return
         to = re.sub(r"\s+", ",", re.sub(r"[;,]", " ", to))
         run.steps.append(
-            NotifyStep(run.rule, run.rule_id, _split_targets(to),
-                       substitute(self.subject, run.lookup), substitute(self.body, run.lookup),
-                       self.attach)
+            NotifyStep(
+                run.rule,
+                run.rule_id,
+                _split_targets(to),
+                substitute(self.subject, run.lookup),
+                substitute(self.body, run.lookup),
+                self.attach,
+            )
         )
 
     @classmethod
@@ -355,8 +361,7 @@ class Remove(ActionObject):
             html = "This attachment was removed: __FILENAME__\n"
             if self.quarantine:
                 html += (
-                    "It was put into the Attachment Quarantine, please contact your "
-                    "Administrator\n"
+                    "It was put into the Attachment Quarantine, please contact your Administrator\n"
                 )
         return html
 
@@ -370,8 +375,11 @@ class Remove(ActionObject):
         filenames = {p.aid: p.filename or "" for p in run.facts.parts}
         for recipients, index in groups:
             if self.quarantine:
-                run.steps.append(AttachmentQuarantine(run.rule, run.rule_id, recipients,
-                                                      run.modgroup.contents[index]))
+                run.steps.append(
+                    AttachmentQuarantine(
+                        run.rule, run.rule_id, recipients, run.modgroup.contents[index]
+                    )
+                )
                 run.modgroup.add(index, PrefixMessageId())
             root = run.tree(run.modgroup.contents[index])
             make_multipart = content.needs_multipart(root, self.all)
@@ -397,8 +405,12 @@ class Remove(ActionObject):
     def from_db(cls, object_id: int, value: bytes, attrs: Mapping[str, bytes]) -> Self:
         match = re.fullmatch(rb"([01]),([01])(?::(.*))?", value, re.DOTALL)
         if match:
-            return cls(id=object_id, all=match.group(1) == b"1",
-                       quarantine=match.group(2) == b"1", text=text(match.group(3) or b""))
+            return cls(
+                id=object_id,
+                all=match.group(1) == b"1",
+                quarantine=match.group(2) == b"1",
+                text=text(match.group(3) or b""),
+            )
         match = re.fullmatch(rb"([01])(?::(.*))?", value, re.DOTALL)
         if match:
             return cls(id=object_id, all=match.group(1) == b"1", text=text(match.group(2) or b""))
@@ -462,10 +474,10 @@ class Disclaimer(ActionObject):
             kind = "html" if match and match.group(1) == "html" else "text"
             charset = node.charset or "ascii"
             data = html if kind == "html" else plain
-            targets.append(DisclaimerTarget(node.ref or 0, kind, charset,
-                                            content.encodable(data, charset)))
-        run.modgroup.add(index, AddDisclaimer(run.rule, self.position, html, plain,
-                                              tuple(targets)))
+            targets.append(
+                DisclaimerTarget(node.ref or 0, kind, charset, content.encodable(data, charset))
+            )
+        run.modgroup.add(index, AddDisclaimer(run.rule, self.position, html, plain, tuple(targets)))
 
     @classmethod
     def from_db(cls, object_id: int, value: bytes, attrs: Mapping[str, bytes]) -> Self:

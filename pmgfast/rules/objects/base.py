@@ -98,13 +98,17 @@ class RuleObject:
             if not isinstance(value, spec.kind) or (spec.kind is int and isinstance(value, bool)):
                 problems.append(f"{spec.json}: expected {spec.kind.__name__}, got {value!r}")
                 continue
-            if spec.max_length is not None and isinstance(value, str) \
-                    and len(value) > spec.max_length:
+            if (
+                spec.max_length is not None
+                and isinstance(value, str)
+                and len(value) > spec.max_length
+            ):
                 problems.append(f"{spec.json}: longer than {spec.max_length} characters")
             values[spec.attr] = value
         object_id = data.get("id")
-        if object_id is not None and (not isinstance(object_id, int) or isinstance(object_id, bool)
-                                      or object_id < 1):
+        if object_id is not None and (
+            not isinstance(object_id, int) or isinstance(object_id, bool) or object_id < 1
+        ):
             problems.append(f"id: expected a positive integer, got {object_id!r}")
         if problems:
             raise ObjectError(problems)

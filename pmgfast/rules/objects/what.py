@@ -134,8 +134,9 @@ class MatchField(WhatObject):
     @classmethod
     def from_db(cls, object_id: int, value: bytes, attrs: Mapping[str, bytes]) -> Self:
         field, _, regex = text(value).partition(":")
-        return cls(id=object_id, field=field, value=regex,
-                   top_part_only=flag(attrs.get("top_part_only")))
+        return cls(
+            id=object_id, field=field, value=regex, top_part_only=flag(attrs.get("top_part_only"))
+        )
 
     def to_db(self) -> tuple[bytes, dict[str, bytes]]:
         attrs = {"top_part_only": b"1"} if self.top_part_only else {}

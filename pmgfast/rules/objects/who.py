@@ -267,8 +267,7 @@ class LdapGroup(WhoObject):
         if not sep:
             profile, group = "", raw
         mode = {"": "any", "-": "none"}.get(group, "group")
-        return cls(id=object_id, mode=mode, group=group if mode == "group" else "",
-                   profile=profile)
+        return cls(id=object_id, mode=mode, group=group if mode == "group" else "", profile=profile)
 
     def to_db(self) -> tuple[bytes, dict[str, bytes]]:
         return f"{self.profile}:{self.stored_group}".encode(), {}
