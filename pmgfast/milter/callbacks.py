@@ -47,10 +47,6 @@ class Runtime:
     sessions: int = 0
     messages: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
-    idle: threading.Condition = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.idle = threading.Condition(self.lock)
 
     def opened(self) -> None:
         with self.lock:
@@ -59,12 +55,6 @@ class Runtime:
     def closed(self) -> None:
         with self.lock:
             self.sessions -= 1
-            if self.sessions <= 0:
-                self.idle.notify_all()
-
-    def wait_idle(self, timeout: float) -> bool:
-        with self.lock:
-            return self.idle.wait_for(lambda: self.sessions <= 0, timeout)
 
 
 @Milter.header_leading_space

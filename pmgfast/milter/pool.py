@@ -12,10 +12,13 @@ socket, so the kernel spreads Postfix's connections over them. The master never 
   the old ones to drain: connections in progress finish on the old worker, none is dropped;
 - SIGTERM/SIGINT: every worker drains (up to ``drain_timeout``), then the master exits.
 
-A worker is asked to drain with SIGTERM, which libmilter's own signal thread turns into
-"stop accepting"; ``milter.main()`` then returns and the worker waits for its sessions.
-libmilter removes a Unix socket's path when a listener stops (unless running as root); the
-master keeps a second hard link so the path is put back at once.
+Draining cannot use libmilter's own stop (``smfi_stop``, or the SIGTERM its signal thread
+handles): that ends the open sessions too, and Postfix would answer their mail with a
+temporary failure. So a draining worker stops accepting by putting an idle listening socket
+in place of the shared one (``dup2`` on the same descriptor number): libmilter keeps running
+every session it has, never sees another connection, and the worker exits once its sessions
+are done. The master asks for a drain over a pipe per worker; a worker whose master is gone
+(the pipe closes) drains by itself.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ import os
 import select
 import signal
 import socket
+import stat
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -40,6 +45,7 @@ from pmgfast.milter.client import parse_spec
 log = logging.getLogger(__name__)
 
 MILTER_NAME = "pmgfast"
+IDLE_GRACE = 2.0  # seconds a draining worker must stay idle before it exits
 
 
 def rss_mib() -> float:
@@ -71,7 +77,35 @@ class WorkerInfo:
     pid: int
     generation: int
     started: float
+    control: int  # write end of the worker's control pipe
     retiring: bool = False
+
+
+def listening_fd(spec: str) -> int:
+    """The descriptor of the listening socket libmilter opened for ``spec``."""
+    family, address = parse_spec(spec)
+    for name in os.listdir("/proc/self/fd"):
+        fd = int(name)
+        try:
+            if not stat.S_ISSOCK(os.fstat(fd).st_mode):
+                continue
+            probe = socket.socket(fileno=os.dup(fd))
+        except OSError:
+            continue
+        try:
+            if probe.family != family or not probe.getsockopt(
+                socket.SOL_SOCKET, socket.SO_ACCEPTCONN
+            ):
+                continue
+            here = probe.getsockname()
+            if family == socket.AF_UNIX:
+                if here == address:
+                    return fd
+            elif isinstance(address, tuple) and here[1] == address[1]:
+                return fd
+        finally:
+            probe.close()
+    raise RuntimeError(f"cannot find the milter's listening socket for {spec}")
 
 
 @dataclass
@@ -80,13 +114,16 @@ class Worker:
 
     spec: PoolSpec
     status_fd: int
+    control_fd: int
+    listen_fd: int
     on_ready: Callable[[], Callable[[], None]]  # builds the runtime, returns its shutdown
-    messages: Callable[[], int]
-    sessions_idle: Callable[[float], bool]
-    keep_link: Path | None = None
-    socket_path: Path | None = None
+    messages: Callable[[], int] = lambda: 0
+    sessions: Callable[[], int] = lambda: 0
     baseline: float = field(default_factory=rss_mib)
+    _shutdown: Callable[[], None] = lambda: None
+    _draining: threading.Lock = field(default_factory=threading.Lock)
     _retiring: bool = False
+    _decoy: socket.socket | None = None
 
     def check_recycle(self) -> None:
         """Called after every message: retire after N messages or M MiB of growth."""
@@ -103,31 +140,74 @@ class Worker:
             return
         self._retiring = True
         _tell(self.status_fd, f"retire {os.getpid()} {reason}")
-        milter.stop()
+        threading.Thread(target=self.drain, name="drain", daemon=True).start()
+
+    def stop_accepting(self) -> None:
+        """Put an idle listening socket in place of the shared one: libmilter keeps serving its
+        sessions and accepts no new connection (at most one accept already waiting)."""
+        family, _ = parse_spec(self.spec.socket)
+        decoy = socket.socket(family, socket.SOCK_STREAM)
+        if family == socket.AF_UNIX:
+            decoy.bind(f"\0pmgfast-drained-{os.getpid()}")
+        else:
+            decoy.bind(("127.0.0.1" if family == socket.AF_INET else "::1", 0))
+        decoy.listen(1)
+        os.dup2(decoy.fileno(), self.listen_fd, inheritable=False)
+        self._decoy = decoy
+
+    def drain(self) -> None:
+        """Stop accepting, wait for the open sessions (up to ``drain_timeout``), exit."""
+        if not self._draining.acquire(blocking=False):
+            return
+        try:
+            self.stop_accepting()
+            deadline = time.monotonic() + self.spec.drain_timeout
+            idle_since: float | None = None
+            while time.monotonic() < deadline:
+                if self.sessions() > 0:
+                    idle_since = None
+                elif idle_since is None:
+                    idle_since = time.monotonic()
+                elif time.monotonic() - idle_since >= IDLE_GRACE:
+                    break
+                time.sleep(0.05)
+            self._shutdown()
+        except BaseException as err:  # a worker must always exit by os._exit
+            log.exception("milter worker %d: draining failed: %s", os.getpid(), err)
+        finally:
+            os._exit(0)
+
+    def _control(self) -> None:
+        """Wait for the master's drain request (or its death: the pipe closes)."""
+        while True:
+            try:
+                data = os.read(self.control_fd, 64)
+            except InterruptedError:
+                continue
+            except OSError:
+                data = b""
+            if not data or b"drain" in data:
+                self.drain()
+                return
 
     def serve(self) -> None:
         code = 0
         try:
-            shutdown = self.on_ready()
+            self._shutdown = self.on_ready()
             self.baseline = rss_mib()
+            threading.Thread(target=self._control, name="control", daemon=True).start()
             _tell(self.status_fd, f"ready {os.getpid()}")
             try:
-                milter.main()
+                milter.main()  # returns only when libmilter stops by itself (a signal)
             except milter.error as err:
                 log.error("milter worker %d: %s", os.getpid(), err)
                 code = 1
-            self._restore_socket_path()
-            self.sessions_idle(self.spec.drain_timeout)
-            shutdown()
+            self._shutdown()
         except BaseException as err:  # a worker must always exit by os._exit
             log.exception("milter worker %d failed: %s", os.getpid(), err)
             code = 1
         finally:
             os._exit(code)
-
-    def _restore_socket_path(self) -> None:
-        if self.keep_link is not None and self.socket_path is not None:
-            _relink(self.keep_link, self.socket_path)
 
 
 def _tell(fd: int, message: str) -> None:
@@ -188,6 +268,7 @@ class Pool:
         self._buffer = b""
         self.socket_path: Path | None = None
         self.keep_link: Path | None = None
+        self.listen_fd = -1
 
     # --- setup ----------------------------------------------------------------------
     def bind(self) -> None:
@@ -206,6 +287,7 @@ class Pool:
             negotiate=Milter.negotiate_callback,
         )
         milter.opensocket(True)
+        self.listen_fd = listening_fd(self.spec.socket)
         if self.socket_path is not None:
             os.chmod(self.socket_path, 0o666)
             if os.geteuid() != 0:
@@ -281,27 +363,29 @@ class Pool:
                     self.announce(f"worker {pid} retires ({reason})")
 
     def _spawn(self) -> None:
+        control_r, control_w = os.pipe()
         pid = os.fork()
         if pid == 0:  # the worker
             try:
                 for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGCHLD):
                     signal.signal(sig, signal.SIG_DFL)
-                os.close(self._wake_r)
-                os.close(self._wake_w)
-                os.close(self._status_r)
+                os.close(control_w)
+                for fd in (self._wake_r, self._wake_w, self._status_r):
+                    os.close(fd)
+                for info in self.workers.values():  # the other workers' control pipes
+                    os.close(info.control)
                 worker = Worker(
                     self.spec,
                     self._status_w,
+                    control_r,
+                    self.listen_fd,
                     on_ready=lambda: self.start_worker(worker),
-                    messages=lambda: 0,
-                    sessions_idle=lambda timeout: True,
-                    keep_link=self.keep_link,
-                    socket_path=self.socket_path,
                 )
                 worker.serve()
             finally:
                 os._exit(1)
-        self.workers[pid] = WorkerInfo(pid, self.generation, time.monotonic())
+        os.close(control_r)
+        self.workers[pid] = WorkerInfo(pid, self.generation, time.monotonic(), control_w)
 
     def _reap(self) -> None:
         while True:
@@ -314,6 +398,7 @@ class Pool:
             info = self.workers.pop(pid, None)
             if info is None:
                 continue
+            _close(info.control)
             if info.retiring or info.generation != self.generation or self._stop:
                 self.respawn_delay = 0.0
                 continue
@@ -345,7 +430,7 @@ class Pool:
         self._fill()
         for w in old:
             w.retiring = True
-            _signal(w.pid, signal.SIGTERM)
+            _drain(w)
         self.announce(f"reloading configuration (generation {self.generation})")
 
     def _check_socket_path(self) -> None:
@@ -355,7 +440,7 @@ class Pool:
 
     def _shutdown(self) -> int:
         for w in self.workers.values():
-            _signal(w.pid, signal.SIGTERM)
+            _drain(w)
         deadline = time.monotonic() + self.spec.drain_timeout + 5
         while self.workers and time.monotonic() < deadline:
             self._wait(0.2)
@@ -377,6 +462,17 @@ class Pool:
             with contextlib.suppress(OSError):
                 os.close(fd)
         return 0
+
+
+def _drain(info: WorkerInfo) -> None:
+    """Ask a worker to drain (write to its control pipe)."""
+    with contextlib.suppress(OSError):
+        os.write(info.control, b"drain\n")
+
+
+def _close(fd: int) -> None:
+    with contextlib.suppress(OSError):
+        os.close(fd)
 
 
 def _signal(pid: int, sig: int) -> None:

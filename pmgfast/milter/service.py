@@ -21,6 +21,8 @@ from pmgfast import pipeline
 from pmgfast.actions.effects import GatewayEffects
 from pmgfast.actions.log import sink_for
 from pmgfast.actions.reinject import Reinjector
+from pmgfast.clamav.conf import ClamdConfError
+from pmgfast.clamav.scanner import from_config as clamav_scanner
 from pmgfast.config import Settings, load_all
 from pmgfast.db.connect import Database, DatabaseUnavailable
 from pmgfast.milter.callbacks import Runtime, Session
@@ -114,7 +116,13 @@ def _state(
     check = custom_check(
         bool(conf.get("admin", "custom_check")), str(conf.get("admin", "custom_check_path"))
     )
-    scanners: tuple[Scanner, ...] = (check,) if check is not None else ()
+    try:  # ClamAV (admin.clamav, on by default): clamd's address from the rendered clamd.conf
+        virus = clamav_scanner(conf, fail_open="scanner" in psettings.fail_open)
+    except ClamdConfError as err:
+        from pmgfast.config import ConfigError
+
+        raise ConfigError(conf.path, None, "pmgfast.clamd_conf", str(err)) from None
+    scanners: tuple[Scanner, ...] = tuple(s for s in (check, virus) if s is not None)
     return State(paths, settings, database, generations, psettings, spec, scanners)
 
 
@@ -165,7 +173,7 @@ def start_worker(state: State, worker: Worker) -> Callable[[], None]:
     )
     Session.runtime = runtime
     worker.messages = lambda: runtime.messages
-    worker.sessions_idle = runtime.wait_idle
+    worker.sessions = lambda: runtime.sessions
 
     def shutdown() -> None:
         stats.close(10.0)
