@@ -105,7 +105,7 @@ _LETTERS = frozenset("abcdefghijklmnopqrstuvwxyz")
 
 def token_id_py(token: str) -> int:
     """The id of one token string: MurmurHash3 x64_128 (seed 0), first half, signed."""
-    return int(mmh3.hash64(_text(token).encode("utf-8", "surrogatepass"), 0, True, True)[0])
+    return int(mmh3.hash64(_text(token).encode("utf-8", "surrogatepass"), seed=0, signed=True)[0])
 
 
 def _text(value: object) -> str:

@@ -72,7 +72,7 @@ def test_generated_text(bayes_native, text, prefix, bigrams):
 @SETTINGS
 @given(st.text(any_char, max_size=80))
 def test_token_id_is_mmh3(bayes_native, token):
-    expected = mmh3.hash64(token.encode("utf-8", "surrogatepass"), 0, True, True)[0]
+    expected = mmh3.hash64(token.encode("utf-8", "surrogatepass"), seed=0, signed=True)[0]
     assert bayes_native.token_id(token) == expected == tokenizer.token_id_py(token)
 
 
@@ -80,7 +80,7 @@ def test_token_id_every_tail_length(bayes_native):
     """Keys of 0 to 80 bytes cover every tail case of MurmurHash3 x64_128 several times."""
     for n in range(81):
         token = "".join(chr(0x21 + (i * 7) % 90) for i in range(n))
-        assert bayes_native.token_id(token) == mmh3.hash64(token.encode(), 0, True, True)[0]
+        assert bayes_native.token_id(token) == mmh3.hash64(token.encode(), seed=0, signed=True)[0]
 
 
 def test_spamassassin_corpus(bayes_native, spamassassin):
@@ -113,3 +113,36 @@ def test_threads(bayes_native, spamassassin):
     serial = [tokenizer.tokenize_py(f) for f in inputs]
     with ThreadPoolExecutor(4) as pool:
         assert list(pool.map(bayes_native.tokenize, inputs)) == serial
+
+
+def _words_with_top_bits(bits: int, count: int) -> list[str]:
+    """Distinct words whose ids share their top ``bits`` bits (in signed order)."""
+    words = []
+    i = 0
+    while len(words) < count:
+        word = f"w{i:06d}"
+        i += 1
+        key = mmh3.hash64(word.encode(), seed=0, signed=False)[0] ^ (1 << 63)
+        if key >> (64 - bits) == 0:
+            words.append(word)
+    return words
+
+
+def test_ids_that_share_their_top_bits_are_still_sorted(bayes_native):
+    """40 ids, each twice, in one first-pass bucket (a first digit of 6 bits for 80 ids):
+    the radix sort's recursion and its exit for a bucket of one repeated id."""
+    text = " ".join(_words_with_top_bits(6, 40))
+    ids = bayes_native.tokenize_text(text + " " + text, "", False)
+    assert len(ids) == 40
+    assert ids == tokenizer.tokenize_text_py(text, "", False)
+
+
+def test_many_distinct_tokens(bayes_native):
+    """Over 2**16 distinct ids: the widest first radix digit."""
+    alphabet = "0123456789abcdefghijklmnopqrstuvwxyz"
+    words = [a + b + c for a in alphabet for b in alphabet for c in alphabet]  # 46,656
+    text = " ".join(words)
+    assert len(text) < tokenizer.MAX_TEXT_CHARS
+    ids = bayes_native.tokenize_text(text)
+    assert len(ids) == 2 * len(words) - 1 > 2**16  # words and bigrams
+    assert ids == tokenizer.tokenize_text_py(text)

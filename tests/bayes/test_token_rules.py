@@ -20,7 +20,7 @@ NO_FROM = "from:none"  # every input without a From address has this token
 
 
 def _id(token: str) -> int:
-    return mmh3.hash64(token.encode("utf-8", "surrogatepass"), 0, True, True)[0]
+    return mmh3.hash64(token.encode("utf-8", "surrogatepass"), seed=0, signed=True)[0]
 
 
 def _expect(features: TokenizerInput, tokens: set[str], bayes_native) -> None:
