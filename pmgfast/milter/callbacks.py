@@ -43,7 +43,9 @@ class Runtime:
     spill_size: int
     maxsize: int
     spill_dir: Path | None = None
-    on_message: Callable[[], None] = lambda: None  # called after each message (recycling)
+    on_message: Callable[[], None] = lambda: (
+        None
+    )  # called after each message (recycling)
     sessions: int = 0
     messages: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -104,7 +106,9 @@ class Session(Milter.Base):
     @Milter.noreply
     def envrcpt(self, to: str, *params: str) -> int:
         if self.msg is not None:
-            recipient = Recipient(strip_brackets(to), esmtp_params(params, KEEP_RCPT_PARAMS))
+            recipient = Recipient(
+                strip_brackets(to), esmtp_params(params, KEEP_RCPT_PARAMS)
+            )
             self.msg.recipients.append((to, recipient))
         return Milter.CONTINUE
 
@@ -113,7 +117,9 @@ class Session(Milter.Base):
         return Milter.CONTINUE
 
     @Milter.noreply
-    def header(self, field: str, value: str) -> int:  # declares NR_HDR; header_bytes is used
+    def header(
+        self, field: str, value: str
+    ) -> int:  # declares NR_HDR; header_bytes is used
         return Milter.CONTINUE
 
     def header_bytes(self, fld: str, val: bytes) -> int:
@@ -162,7 +168,11 @@ class Session(Milter.Base):
         for address in reply.remove:
             self.delrcpt(msg.original_recipient(address))
         for op in reply.header_ops:
-            value = op.value.decode("utf-8", "surrogateescape") if op.value is not None else ""
+            value = (
+                op.value.decode("utf-8", "surrogateescape")
+                if op.value is not None
+                else ""
+            )
             if op.index == 0:
                 self.addheader(op.name, value)
             else:

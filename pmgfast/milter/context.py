@@ -33,7 +33,9 @@ def strip_brackets(address: str) -> str:
     return address
 
 
-def esmtp_params(params: tuple[str, ...], keep: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+def esmtp_params(
+    params: tuple[str, ...], keep: tuple[str, ...]
+) -> tuple[tuple[str, str], ...]:
     out = []
     for param in params:
         key, _, value = param.partition("=")
@@ -79,7 +81,9 @@ class MessageContext:
     sender_params: tuple[tuple[str, str], ...]
     body: BodyBuffer
     authenticated: bool = False
-    recipients: list[tuple[str, Recipient]] = field(default_factory=list)  # (as given, parsed)
+    recipients: list[tuple[str, Recipient]] = field(
+        default_factory=list
+    )  # (as given, parsed)
     headers: list[tuple[bytes, bytes]] = field(default_factory=list)
     header_size: int = 0
     filter_id: str = field(default_factory=lambda: file_uid()[0])
@@ -97,7 +101,10 @@ class MessageContext:
     def raw(self) -> bytes:
         """The message as received: header block, blank line, body."""
         head = b"".join(
-            name + b":" + value.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n") + b"\r\n"
+            name
+            + b":"
+            + value.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+            + b"\r\n"
             for name, value in self.headers
         )
         return head + b"\r\n" + self.body.getvalue()
@@ -109,8 +116,12 @@ class MessageContext:
                 return given
         return f"<{address}>"
 
-    def mail(self, conn: Connection, direction: Direction, queue_id: str | None) -> Mail:
-        trusted, mode = direction.classify(conn.daemon_name, conn.daemon_port, self.authenticated)
+    def mail(
+        self, conn: Connection, direction: Direction, queue_id: str | None
+    ) -> Mail:
+        trusted, mode = direction.classify(
+            conn.daemon_name, conn.daemon_port, self.authenticated
+        )
         envelope = Envelope(
             sender=self.sender,
             recipients=tuple(dict((r.address, r) for _, r in self.recipients).values()),
@@ -127,7 +138,11 @@ class MessageContext:
 
 
 def new_message(
-    sender: str, params: tuple[str, ...], spill_size: int, maxsize: int, spill_dir: Path | None
+    sender: str,
+    params: tuple[str, ...],
+    spill_size: int,
+    maxsize: int,
+    spill_dir: Path | None,
 ) -> MessageContext:
     return MessageContext(
         sender=strip_brackets(sender),

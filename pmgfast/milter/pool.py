@@ -116,7 +116,9 @@ class Worker:
     status_fd: int
     control_fd: int
     listen_fd: int
-    on_ready: Callable[[], Callable[[], None]]  # builds the runtime, returns its shutdown
+    on_ready: Callable[
+        [], Callable[[], None]
+    ]  # builds the runtime, returns its shutdown
     messages: Callable[[], int] = lambda: 0
     sessions: Callable[[], int] = lambda: 0
     baseline: float = field(default_factory=rss_mib)
@@ -253,7 +255,9 @@ class Pool:
     ) -> None:
         self.spec = spec
         self.factory = factory
-        self.start_worker = start_worker  # in the child: set up the runtime, return shutdown
+        self.start_worker = (
+            start_worker  # in the child: set up the runtime, return shutdown
+        )
         self.reload = reload  # in the master, on SIGHUP, before new workers start
         self.announce = announce
         self.workers: dict[int, WorkerInfo] = {}
@@ -288,6 +292,11 @@ class Pool:
         )
         milter.opensocket(True)
         self.listen_fd = listening_fd(self.spec.socket)
+        if family != socket.AF_UNIX:
+            # accepted sockets inherit TCP_NODELAY from the listener (Linux): libmilter writes a
+            # reply in several small packets, which Nagle would hold back for a delayed ACK
+            with socket.socket(fileno=os.dup(self.listen_fd)) as listener:
+                listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if self.socket_path is not None:
             os.chmod(self.socket_path, 0o666)
             if os.geteuid() != 0:
@@ -367,7 +376,12 @@ class Pool:
         pid = os.fork()
         if pid == 0:  # the worker
             try:
-                for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGCHLD):
+                for sig in (
+                    signal.SIGTERM,
+                    signal.SIGINT,
+                    signal.SIGHUP,
+                    signal.SIGCHLD,
+                ):
                     signal.signal(sig, signal.SIG_DFL)
                 os.close(control_w)
                 for fd in (self._wake_r, self._wake_w, self._status_r):
@@ -385,7 +399,9 @@ class Pool:
             finally:
                 os._exit(1)
         os.close(control_r)
-        self.workers[pid] = WorkerInfo(pid, self.generation, time.monotonic(), control_w)
+        self.workers[pid] = WorkerInfo(
+            pid, self.generation, time.monotonic(), control_w
+        )
 
     def _reap(self) -> None:
         while True:
@@ -403,7 +419,9 @@ class Pool:
                 self.respawn_delay = 0.0
                 continue
             lived = time.monotonic() - info.started
-            self.announce(f"worker {pid} died ({_describe(status)}); starting a new one")
+            self.announce(
+                f"worker {pid} died ({_describe(status)}); starting a new one"
+            )
             if lived < 2.0:
                 self.respawn_delay = min(10.0, max(0.5, self.respawn_delay * 2))
                 time.sleep(self.respawn_delay)
@@ -412,7 +430,9 @@ class Pool:
 
     def _serving(self) -> int:
         return sum(
-            1 for w in self.workers.values() if not w.retiring and w.generation == self.generation
+            1
+            for w in self.workers.values()
+            if not w.retiring and w.generation == self.generation
         )
 
     def _fill(self) -> None:

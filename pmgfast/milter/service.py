@@ -86,7 +86,10 @@ def load_rules(database: Database, wait: float = 0.0) -> RuleDB:
 
 
 def load_state(
-    paths: Paths, socket_spec: str | None = None, workers: int | None = None, wait: float = 30.0
+    paths: Paths,
+    socket_spec: str | None = None,
+    workers: int | None = None,
+    wait: float = 30.0,
 ) -> State:
     settings = load_all(paths.config_dir)
     database = Database.choose(settings, paths)
@@ -114,7 +117,8 @@ def _state(
         milter_timeout=_int(conf, "mail", "filter-timeout"),
     )
     check = custom_check(
-        bool(conf.get("admin", "custom_check")), str(conf.get("admin", "custom_check_path"))
+        bool(conf.get("admin", "custom_check")),
+        str(conf.get("admin", "custom_check_path")),
     )
     try:  # ClamAV (admin.clamav, on by default): clamd's address from the rendered clamd.conf
         virus = clamav_scanner(conf, fail_open="scanner" in psettings.fail_open)
@@ -132,7 +136,12 @@ def reload_state(state: State) -> None:
     database = Database.choose(fresh, state.paths)
     state.generations.load(load_rules(database))
     new = _state(
-        state.paths, fresh, database, state.generations, state.spec.socket, state.spec.workers
+        state.paths,
+        fresh,
+        database,
+        state.generations,
+        state.spec.socket,
+        state.spec.workers,
     )
     state.settings = fresh
     state.database = database
@@ -165,7 +174,10 @@ def start_worker(state: State, worker: Worker) -> Callable[[], None]:
     )
     runtime = Runtime(
         pipe,
-        Direction(_int(conf, "mail", "int_port"), bool(conf.get("mail", "before_queue_filtering"))),
+        Direction(
+            _int(conf, "mail", "int_port"),
+            bool(conf.get("mail", "before_queue_filtering")),
+        ),
         spill_size=_int(conf, "pmgfast", "milter_spill_size"),
         maxsize=_int(conf, "mail", "maxsize"),
         spill_dir=state.spill_dir,

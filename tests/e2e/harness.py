@@ -195,7 +195,9 @@ class Sink:
 
 
 class Postfix:
-    def __init__(self, root: Path, ports: Ports, hostname: str = "gw.pmgfast.test") -> None:
+    def __init__(
+        self, root: Path, ports: Ports, hostname: str = "gw.pmgfast.test"
+    ) -> None:
         self.root = root / "postfix"
         self.etc = self.root / "etc"
         self.queue = self.root / "queue"
@@ -244,7 +246,9 @@ default_process_limit = 50
     def command(self, *args: str) -> str:
         code, out = run_with_tty(["postfix", "-c", str(self.etc), *args])
         if code != 0:
-            raise RuntimeError(f"postfix {' '.join(args)} failed ({code}): {out.strip()}")
+            raise RuntimeError(
+                f"postfix {' '.join(args)} failed ({code}): {out.strip()}"
+            )
         return out
 
     def start(self) -> None:
@@ -267,10 +271,14 @@ default_process_limit = 50
         return [q.decode() for q in re.findall(rb'"queue_id": "([0-9A-Za-z]+)"', out)]
 
     def flush(self) -> None:
-        subprocess.run(["postqueue", "-c", str(self.etc), "-f"], capture_output=True, check=False)
+        subprocess.run(
+            ["postqueue", "-c", str(self.etc), "-f"], capture_output=True, check=False
+        )
 
     def log(self) -> str:
-        return self.maillog.read_text("utf-8", "replace") if self.maillog.exists() else ""
+        return (
+            self.maillog.read_text("utf-8", "replace") if self.maillog.exists() else ""
+        )
 
 
 # --- the milter pool ----------------------------------------------------------------------
@@ -286,16 +294,22 @@ class Pool:
         self.dsn = dsn
         self.log_file = log_file
         self.process: subprocess.Popen[bytes] | None = None
+        self.worker_count = 2
 
     @property
     def socket(self) -> str:
         return f"inet:{self.ports.milter}@127.0.0.1"
 
-    def write_config(self, mode: str, extra: dict[str, dict[str, str]] | None = None) -> None:
+    def write_config(
+        self, mode: str, extra: dict[str, dict[str, str]] | None = None
+    ) -> None:
         self.config_dir.mkdir(parents=True, exist_ok=True)
         path = self.config_dir / "pmg.conf"
         conf = pmgconf.load(path)
         values: dict[str, dict[str, str]] = {
+            "admin": {
+                "clamav": "0"
+            },  # no clamd unless a test brings one (tests/clamd.py)
             "mail": {
                 "ext_port": str(self.ports.ext),
                 "int_port": str(self.ports.int),
@@ -311,6 +325,7 @@ class Pool:
         }
         for section, keys in (extra or {}).items():
             values.setdefault(section, {}).update(keys)
+        self.worker_count = int(values["mail"]["max_filters"])
         for section, keys in values.items():
             for key, value in keys.items():
                 conf.set(section, key, value)
@@ -327,14 +342,18 @@ class Pool:
             stderr=open(self.state / "milter.err", "ab"),  # noqa: SIM115
         )  # fmt: skip
         wait_for(lambda: port_open(self.ports.milter), 30, "the milter pool to listen")
-        wait_for(lambda: len(self.workers()) >= 2, 30, "the milter workers")
+        wait_for(
+            lambda: len(self.workers()) >= self.worker_count, 30, "the milter workers"
+        )
 
     def workers(self) -> list[int]:
         """Pids of the master's children."""
         if self.process is None:
             return []
         try:
-            text = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text()
+            text = Path(
+                f"/proc/{self.process.pid}/task/{self.process.pid}/children"
+            ).read_text()
         except OSError:
             return []
         return [int(p) for p in text.split()]
@@ -345,7 +364,10 @@ class Pool:
         old = set(self.workers())
         self.process.send_signal(signal.SIGHUP)
         wait_for(
-            lambda: not old & set(self.workers()) and len(self.workers()) >= 2,
+            lambda: (
+                not old & set(self.workers())
+                and len(self.workers()) >= self.worker_count
+            ),
             timeout,
             "the old workers to finish after SIGHUP",
         )
@@ -450,7 +472,9 @@ class Gateway:
             if not accepted:
                 return Reply(code, text.decode("utf-8", "replace"))
             try:
-                code, text = smtp.data(raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))
+                code, text = smtp.data(
+                    raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+                )
             except smtplib.SMTPDataError as err:
                 return Reply(err.smtp_code, err.smtp_error.decode("utf-8", "replace"))
             except smtplib.SMTPResponseException as err:

@@ -1,0 +1,355 @@
+"""Where the Bayesian filter keeps its token counts: :class:`PgTokenStore` and :class:`MemoryTokenStore`.
+
+Both implement :class:`TokenStore`: the learned totals (``nspam``, ``nham``), the spam and ham
+counts of a batch of token ids, and learning (or forgetting: a negative count) a message's ids.
+
+PostgreSQL (tables ``BayesToken``, ``BayesInfo``, ``BayesSeen`` of migration 0001) is the shared
+store of a gateway or cluster node. Each worker process keeps an in-memory cache in front of it:
+
+- **Reads**: the counts of ids not in the cache come from one ``= ANY(...)`` query per message;
+  ids the database does not know are cached as (0, 0) too. The cache (and the totals) are
+  dropped after ``ttl`` seconds, so a worker sees what the others learned within that time,
+  and when it grows past ``max_entries``.
+- **Writes**: learning adds to a pending batch of per-token deltas (two counters, summed in C
+  by :class:`collections.Counter`); :meth:`flush` writes the batch in one transaction: the
+  deltas are COPYed into a temporary table and merged with one ``INSERT ... ON CONFLICT``
+  (sorted by token, so concurrent writers lock rows in the same order and cannot deadlock),
+  negative deltas (forgetting) with an ``UPDATE`` clamped at 0, and rows that reach 0/0 are
+  deleted. The worker's own cache is updated with the same deltas, so it sees its learning at
+  once. Learning thousands of messages costs a few statements, not one per token.
+
+``BayesSeen`` remembers which messages were learned as what (key: :func:`message_key`), so
+learning a message twice counts it once, relearning it the other way moves its counts, and
+``forget`` knows what to undo. The memory store (evaluation, tests) behaves the same.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from array import array
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from typing import Protocol
+
+import psycopg
+
+__all__ = [
+    "MemoryTokenStore",
+    "PgTokenStore",
+    "TokenStore",
+    "message_key",
+]
+
+Ids = array  # array('q') of token ids
+
+
+def message_key(raw: bytes, message_id: str = "") -> str:
+    """The ``BayesSeen`` key of a message: a digest of its body and its Message-Id, at most
+    255 characters (the same mail learned twice has the same key)."""
+    end = raw.find(b"\n\n")
+    body = raw[end:] if end >= 0 else raw
+    digest = hashlib.sha1(body, usedforsecurity=False).hexdigest()
+    return (digest + "@" + message_id.strip())[:255]
+
+
+class TokenStore(Protocol):
+    def totals(self) -> tuple[int, int]:
+        """(nspam, nham): how many spam and ham messages were learned."""
+        ...
+
+    def counts(self, ids: Ids) -> tuple[array[int], array[int]]:
+        """The spam and ham counts of each id (0 for an unknown id), as ``array('q')``."""
+        ...
+
+    def seen(self, key: str) -> str | None:
+        """``"S"``/``"H"`` when the message with this key was learned, else None."""
+        ...
+
+    def learn(self, ids: Ids, spam: bool, key: str | None = None, count: int = 1) -> None:
+        """Add (``count`` = 1) or remove (``count`` = -1) one message's ids."""
+        ...
+
+    def flush(self) -> None:
+        """Make the pending learning durable (a no-op for the memory store)."""
+        ...
+
+    def clear(self) -> None:
+        """Forget everything."""
+        ...
+
+    def dump(self) -> Iterator[tuple[int, int, int]]:
+        """Every token as (id, spam, ham)."""
+        ...
+
+
+class MemoryTokenStore:
+    """Token counts in a dict: the evaluation's and the tests' store."""
+
+    def __init__(self) -> None:
+        self.spam: Counter[int] = Counter()
+        self.ham: Counter[int] = Counter()
+        self.nspam = 0
+        self.nham = 0
+        self._seen: dict[str, str] = {}
+
+    def totals(self) -> tuple[int, int]:
+        return self.nspam, self.nham
+
+    def counts(self, ids: Ids) -> tuple[array[int], array[int]]:
+        spam, ham = self.spam, self.ham
+        return array("q", [spam[i] for i in ids]), array("q", [ham[i] for i in ids])
+
+    def seen(self, key: str) -> str | None:
+        return self._seen.get(key)
+
+    def learn(self, ids: Ids, spam: bool, key: str | None = None, count: int = 1) -> None:
+        target = self.spam if spam else self.ham
+        if count > 0:
+            target.update(ids)
+        else:
+            target.subtract(ids)
+            for i in ids:
+                if target[i] <= 0:
+                    del target[i]
+        if spam:
+            self.nspam = max(0, self.nspam + count)
+        else:
+            self.nham = max(0, self.nham + count)
+        if key is not None:
+            if count > 0:
+                self._seen[key] = "S" if spam else "H"
+            else:
+                self._seen.pop(key, None)
+
+    def flush(self) -> None:
+        return None
+
+    def clear(self) -> None:
+        self.__init__()  # type: ignore[misc]
+
+    def dump(self) -> Iterator[tuple[int, int, int]]:
+        for token in sorted(set(self.spam) | set(self.ham)):
+            yield token, self.spam[token], self.ham[token]
+
+
+class PgTokenStore:
+    """The PostgreSQL store with a per-worker cache (see the module docstring).
+
+    ``connect`` opens a connection (``Database.connect`` or ``psycopg.connect`` bound to a
+    DSN); the store keeps one open and opens it again after an error.
+    """
+
+    def __init__(
+        self,
+        connect: Callable[[], psycopg.Connection],
+        ttl: float = 60.0,
+        max_entries: int = 2_000_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._connect = connect
+        self._conn: psycopg.Connection | None = None
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._clock = clock
+        self._cache: dict[int, tuple[int, int]] = {}
+        self._totals: tuple[int, int] | None = None
+        self._loaded = clock()
+        self._dspam: Counter[int] = Counter()
+        self._dham: Counter[int] = Counter()
+        self._dnspam = 0
+        self._dnham = 0
+        self._seen_pending: dict[str, str | None] = {}
+        self.pending_messages = 0
+
+    # --- connection -----------------------------------------------------------------------
+    def _db(self) -> psycopg.Connection:
+        if self._conn is None or self._conn.closed:
+            self._conn = self._connect()
+        return self._conn
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def _expire(self) -> None:
+        now = self._clock()
+        if now - self._loaded > self.ttl or len(self._cache) > self.max_entries:
+            self._cache.clear()
+            self._totals = None
+            self._loaded = now
+
+    # --- reading --------------------------------------------------------------------------
+    def totals(self) -> tuple[int, int]:
+        self._expire()
+        if self._totals is None:
+            rows = dict(self._db().execute("SELECT Name, Value FROM BayesInfo").fetchall())
+            self._totals = (int(rows.get("nspam", 0)), int(rows.get("nham", 0)))
+            self._db().commit()
+        s, h = self._totals
+        return max(0, s + self._dnspam), max(0, h + self._dnham)
+
+    def counts(self, ids: Ids) -> tuple[array[int], array[int]]:
+        self._expire()
+        cache = self._cache
+        missing = [i for i in ids if i not in cache]
+        if missing:
+            conn = self._db()
+            rows = conn.execute(
+                "SELECT Token, Spam, Ham FROM BayesToken WHERE Token = ANY(%s)", (missing,)
+            ).fetchall()
+            conn.commit()
+            for token in missing:
+                cache[token] = (0, 0)
+            for token, s, h in rows:
+                cache[token] = (s, h)
+        dspam, dham = self._dspam, self._dham
+        spam = array("q")
+        ham = array("q")
+        for i in ids:
+            s, h = cache[i]
+            spam.append(max(0, s + dspam.get(i, 0)))
+            ham.append(max(0, h + dham.get(i, 0)))
+        return spam, ham
+
+    def seen(self, key: str) -> str | None:
+        if key in self._seen_pending:
+            return self._seen_pending[key]
+        conn = self._db()
+        row = conn.execute("SELECT Label FROM BayesSeen WHERE MsgID = %s", (key,)).fetchone()
+        conn.commit()
+        return None if row is None else str(row[0])
+
+    # --- writing --------------------------------------------------------------------------
+    def learn(self, ids: Ids, spam: bool, key: str | None = None, count: int = 1) -> None:
+        target = self._dspam if spam else self._dham
+        if count > 0:
+            target.update(ids)
+        else:
+            target.subtract(ids)
+        if spam:
+            self._dnspam += count
+        else:
+            self._dnham += count
+        if key is not None:
+            self._seen_pending[key] = ("S" if spam else "H") if count > 0 else None
+        self.pending_messages += 1
+
+    def flush(self) -> None:
+        """Write the pending learning in one transaction (see the module docstring)."""
+        if not self.pending_messages and not self._seen_pending:
+            return
+        tokens = sorted(set(self._dspam) | set(self._dham))
+        rows = [(t, self._dspam.get(t, 0), self._dham.get(t, 0)) for t in tokens]
+        rows = [r for r in rows if r[1] or r[2]]
+        now = int(time.time())
+        conn = self._db()
+        try:
+            with conn.transaction():
+                conn.execute(
+                    "CREATE TEMP TABLE IF NOT EXISTS bayes_delta "
+                    "(Token bigint, Spam integer, Ham integer) ON COMMIT DELETE ROWS"
+                )
+                with conn.cursor().copy("COPY bayes_delta (Token, Spam, Ham) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+                conn.execute(
+                    "INSERT INTO BayesToken (Token, Spam, Ham, ATime) "
+                    "SELECT Token, Spam, Ham, %s FROM bayes_delta "
+                    "WHERE Spam >= 0 AND Ham >= 0 ORDER BY Token "
+                    "ON CONFLICT (Token) DO UPDATE SET Spam = BayesToken.Spam + EXCLUDED.Spam, "
+                    "Ham = BayesToken.Ham + EXCLUDED.Ham, ATime = EXCLUDED.ATime",
+                    (now,),
+                )
+                conn.execute(
+                    "UPDATE BayesToken b SET Spam = GREATEST(b.Spam + d.Spam, 0), "
+                    "Ham = GREATEST(b.Ham + d.Ham, 0) FROM bayes_delta d "
+                    "WHERE b.Token = d.Token AND (d.Spam < 0 OR d.Ham < 0)"
+                )
+                conn.execute(
+                    "DELETE FROM BayesToken WHERE Spam = 0 AND Ham = 0 AND Token IN "
+                    "(SELECT Token FROM bayes_delta WHERE Spam < 0 OR Ham < 0)"
+                )
+                for name, delta in (("nspam", self._dnspam), ("nham", self._dnham)):
+                    if delta:
+                        conn.execute(
+                            "UPDATE BayesInfo SET Value = GREATEST(Value + %s, 0) WHERE Name = %s",
+                            (delta, name),
+                        )
+                for key, label in self._seen_pending.items():
+                    if label is None:
+                        conn.execute("DELETE FROM BayesSeen WHERE MsgID = %s", (key,))
+                    else:
+                        conn.execute(
+                            "INSERT INTO BayesSeen (MsgID, Label, Time) VALUES (%s, %s, %s) "
+                            "ON CONFLICT (MsgID) DO UPDATE SET Label = EXCLUDED.Label, "
+                            "Time = EXCLUDED.Time",
+                            (key, label, now),
+                        )
+        except psycopg.Error:
+            self.close()
+            raise
+        cache = self._cache
+        for token, ds, dh in rows:
+            if token in cache:
+                s, h = cache[token]
+                cache[token] = (max(0, s + ds), max(0, h + dh))
+        if self._totals is not None:
+            s, h = self._totals
+            self._totals = (max(0, s + self._dnspam), max(0, h + self._dnham))
+        self._dspam.clear()
+        self._dham.clear()
+        self._dnspam = self._dnham = 0
+        self._seen_pending.clear()
+        self.pending_messages = 0
+
+    def clear(self) -> None:
+        conn = self._db()
+        with conn.transaction():
+            conn.execute("DELETE FROM BayesToken")
+            conn.execute("DELETE FROM BayesSeen")
+            conn.execute("UPDATE BayesInfo SET Value = 0 WHERE Name IN ('nspam', 'nham')")
+        self._cache.clear()
+        self._totals = None
+        self._dspam.clear()
+        self._dham.clear()
+        self._dnspam = self._dnham = 0
+        self._seen_pending.clear()
+        self.pending_messages = 0
+
+    def dump(self) -> Iterator[tuple[int, int, int]]:
+        self.flush()
+        conn = self._db()
+        with conn.cursor(name="bayes_dump") as cur:
+            cur.execute("SELECT Token, Spam, Ham FROM BayesToken ORDER BY Token")
+            for token, s, h in cur:
+                yield int(token), int(s), int(h)
+        conn.commit()
+
+    def load(self, rows: Iterable[tuple[int, int, int]], nspam: int, nham: int) -> int:
+        """Replace the store's content with ``rows`` (import); returns how many tokens."""
+        conn = self._db()
+        n = 0
+        with conn.transaction():
+            conn.execute("DELETE FROM BayesToken")
+            conn.execute("DELETE FROM BayesSeen")
+            now = int(time.time())
+            with conn.cursor().copy("COPY BayesToken (Token, Spam, Ham, ATime) FROM STDIN") as copy:
+                for token, s, h in rows:
+                    if s < 0 or h < 0:
+                        raise ValueError(f"negative count for token {token}")
+                    if s or h:
+                        copy.write_row((token, s, h, now))
+                        n += 1
+            conn.execute("UPDATE BayesInfo SET Value = %s WHERE Name = 'nspam'", (nspam,))
+            conn.execute("UPDATE BayesInfo SET Value = %s WHERE Name = 'nham'", (nham,))
+        self._cache.clear()
+        self._totals = None
+        return n
+
+    def token_count(self) -> int:
+        conn = self._db()
+        row = conn.execute("SELECT count(*) FROM BayesToken").fetchone()
+        conn.commit()
+        return int(row[0]) if row else 0
