@@ -6,6 +6,7 @@
 use pyo3::prelude::*;
 
 mod py_mime;
+mod py_archive;
 mod py_patterns;
 mod py_tracking;
 
@@ -15,6 +16,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     py_mime::register(m)?;
     py_patterns::register(m)?;
+    py_archive::register(m)?;
     py_tracking::register(m)?;
     Ok(())
 }
