@@ -65,5 +65,91 @@ def pattern_matches(seconds: float) -> Line:
     )
 
 
+def sample_message() -> bytes:
+    """A built-in ~20 KB mail: text and HTML alternatives, a PDF-like and a zip attachment."""
+    from email.message import EmailMessage
+
+    words = ["invoice", "meeting", "report", "quarterly", "budget", "schedule", "review", "contract", "delivery", "project", "update", "customer", "support", "request", "approval", "deadline", "offer"]
+    body = " ".join(words[(i * 7) % len(words)] for i in range(1200))
+    msg = EmailMessage()
+    msg["From"] = "Billing <billing@example.com>"
+    msg["To"] = "user@example.org"
+    msg["Subject"] = "Your invoice 48213 is ready"
+    msg["Message-ID"] = "<perf-sample@example.com>"
+    msg.set_content(body)
+    msg.add_alternative(
+        f"<html><body><p>{body}</p><a href='http://example.com/x'>x</a></body></html>",
+        subtype="html",
+    )
+    msg.add_attachment(
+        b"%PDF-1.4\n" + bytes(range(256)) * 16,
+        maintype="application",
+        subtype="pdf",
+        filename="invoice.pdf",
+    )
+    msg.add_attachment(
+        b"PK\x03\x04" + bytes(2000), maintype="application", subtype="zip", filename="data.zip"
+    )
+    return msg.as_bytes()
+
+
+def _kind(native_used: bool) -> str:
+    return "native" if native_used else "pure"
+
+
+def mime_walk(seconds: float, raw: bytes) -> Line:
+    """Messages walked per second, with the full part table."""
+    from pmgfast import mime, native
+
+    def work() -> int:
+        mime.walk(raw)
+        return 1
+
+    rate = _rate(work, seconds)
+    note = f"{_kind(native.rust() is not None)}, {rate * len(raw) / 1e6:.1f} MB/s"
+    return Line("MIME WALK", f"{rate:.0f} msg/s", note)
+
+
+def bayes_tokens(seconds: float, raw: bytes) -> Line:
+    """Bayes tokens produced per second from the sample's text."""
+    from pmgfast import mime
+    from pmgfast.bayes import tokenizer
+
+    text = " ".join(p.text or p.html_text or "" for p in mime.walk(raw).parts)
+    count = len(tokenizer.tokenize_text(text))
+
+    def work() -> int:
+        tokenizer.tokenize_text(text)
+        return count
+
+    return Line(
+        "BAYES TOKENS/S", f"{_rate(work, seconds):.0f}", _kind(tokenizer.IMPLEMENTATION == "cython")
+    )
+
+
+def rule_evaluations(seconds: float, raw: bytes) -> Line:
+    """Messages evaluated per second against PMG's factory rule set (compiled)."""
+    from pmgfast import native
+    from pmgfast.rules import compile_rules, evaluate, factory
+    from pmgfast.rules.stdlib_facts import facts_from_bytes
+
+    ruleset = compile_rules(factory(), native=True)
+    facts = facts_from_bytes(raw, sender="billing@example.com", recipients=("user@example.org",))
+
+    def work() -> int:
+        evaluate(ruleset, facts)
+        return 1
+
+    return Line(
+        "RULE EVAL/S",
+        f"{_rate(work, seconds):.0f}",
+        f"{_kind(native.rust() is not None)}, factory rules",
+    )
+
+
 def lines(seconds: float) -> Iterator[Line]:
+    raw = sample_message()
+    yield mime_walk(seconds, raw)
+    yield bayes_tokens(seconds, raw)
+    yield rule_evaluations(seconds, raw)
     yield pattern_matches(seconds)

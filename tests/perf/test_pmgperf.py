@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pmgfast import perf
+from pmgfast import native, perf
 from tests.dns import UnboundServer
 
 PMGPERF = str(Path(sys.executable).parent / "pmgperf")
@@ -92,3 +92,23 @@ def test_bogomips_sums_every_cpu(tmp_path):
         "processor\t: 0\nbogomips\t: 4000.50\n\nprocessor\t: 1\nBogoMIPS\t: 1000.25\n"
     )
     assert perf.cpu_bogomips(cpuinfo).render() == "CPU BOGOMIPS:      5000.75"
+
+
+def test_own_lines_measure_the_hot_paths(tmp_path):
+    empty = tmp_path / "resolv.conf"
+    empty.write_text("")
+    result = subprocess.run(
+        [PMGPERF, str(tmp_path), "--resolv-conf", str(empty), "--seconds", "0.2"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    own = result.stdout.splitlines()[len(PMG_LABELS) :]
+    expected_kind = "pure" if native.NO_EXTENSIONS else "native"
+    labels = [line[:19].rstrip().rstrip(":") for line in own]
+    assert labels == ["MIME WALK", "BAYES TOKENS/S", "RULE EVAL/S", "PATTERN MATCH/S"]
+    for line in own:
+        value = line[19:].split()[0]
+        assert float(value) > 0, line
+        assert f"({expected_kind}" in line, line
