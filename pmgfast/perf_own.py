@@ -69,7 +69,25 @@ def sample_message() -> bytes:
     """A built-in ~20 KB mail: text and HTML alternatives, a PDF-like and a zip attachment."""
     from email.message import EmailMessage
 
-    words = ["invoice", "meeting", "report", "quarterly", "budget", "schedule", "review", "contract", "delivery", "project", "update", "customer", "support", "request", "approval", "deadline", "offer"]
+    words = (
+        "invoice",
+        "meeting",
+        "report",
+        "quarterly",
+        "budget",
+        "schedule",
+        "review",
+        "contract",
+        "delivery",
+        "project",
+        "update",
+        "customer",
+        "support",
+        "request",
+        "approval",
+        "deadline",
+        "offer",
+    )
     body = " ".join(words[(i * 7) % len(words)] for i in range(1200))
     msg = EmailMessage()
     msg["From"] = "Billing <billing@example.com>"
