@@ -195,9 +195,7 @@ class Sink:
 
 
 class Postfix:
-    def __init__(
-        self, root: Path, ports: Ports, hostname: str = "gw.pmgfast.test"
-    ) -> None:
+    def __init__(self, root: Path, ports: Ports, hostname: str = "gw.pmgfast.test") -> None:
         self.root = root / "postfix"
         self.etc = self.root / "etc"
         self.queue = self.root / "queue"
@@ -246,9 +244,7 @@ default_process_limit = 50
     def command(self, *args: str) -> str:
         code, out = run_with_tty(["postfix", "-c", str(self.etc), *args])
         if code != 0:
-            raise RuntimeError(
-                f"postfix {' '.join(args)} failed ({code}): {out.strip()}"
-            )
+            raise RuntimeError(f"postfix {' '.join(args)} failed ({code}): {out.strip()}")
         return out
 
     def start(self) -> None:
@@ -271,14 +267,10 @@ default_process_limit = 50
         return [q.decode() for q in re.findall(rb'"queue_id": "([0-9A-Za-z]+)"', out)]
 
     def flush(self) -> None:
-        subprocess.run(
-            ["postqueue", "-c", str(self.etc), "-f"], capture_output=True, check=False
-        )
+        subprocess.run(["postqueue", "-c", str(self.etc), "-f"], capture_output=True, check=False)
 
     def log(self) -> str:
-        return (
-            self.maillog.read_text("utf-8", "replace") if self.maillog.exists() else ""
-        )
+        return self.maillog.read_text("utf-8", "replace") if self.maillog.exists() else ""
 
 
 # --- the milter pool ----------------------------------------------------------------------
@@ -287,7 +279,15 @@ default_process_limit = 50
 class Pool:
     """``pmgfast milter`` with its own state and config directory."""
 
-    def __init__(self, root: Path, ports: Ports, dsn: str, log_file: Path) -> None:
+    def __init__(
+        self,
+        root: Path,
+        ports: Ports,
+        dsn: str,
+        log_file: Path,
+        command: list[str] | None = None,
+    ) -> None:
+        self.command = command  # another milter to run instead (benchmarks: a do-nothing one)
         self.state = root / "state"
         self.config_dir = self.state / "etc"
         self.ports = ports
@@ -300,16 +300,12 @@ class Pool:
     def socket(self) -> str:
         return f"inet:{self.ports.milter}@127.0.0.1"
 
-    def write_config(
-        self, mode: str, extra: dict[str, dict[str, str]] | None = None
-    ) -> None:
+    def write_config(self, mode: str, extra: dict[str, dict[str, str]] | None = None) -> None:
         self.config_dir.mkdir(parents=True, exist_ok=True)
         path = self.config_dir / "pmg.conf"
         conf = pmgconf.load(path)
         values: dict[str, dict[str, str]] = {
-            "admin": {
-                "clamav": "0"
-            },  # no clamd unless a test brings one (tests/clamd.py)
+            "admin": {"clamav": "0"},  # no clamd unless a test brings one (tests/clamd.py)
             "mail": {
                 "ext_port": str(self.ports.ext),
                 "int_port": str(self.ports.int),
@@ -336,24 +332,20 @@ class Pool:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [str(VENV_BIN / "pmgfast"), "--state-dir", str(self.state),
-             "--config-dir", str(self.config_dir), "milter"],
+            self.command or [str(VENV_BIN / "pmgfast"), "--state-dir", str(self.state),
+                             "--config-dir", str(self.config_dir), "milter"],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=open(self.state / "milter.err", "ab"),  # noqa: SIM115
         )  # fmt: skip
         wait_for(lambda: port_open(self.ports.milter), 30, "the milter pool to listen")
-        wait_for(
-            lambda: len(self.workers()) >= self.worker_count, 30, "the milter workers"
-        )
+        wait_for(lambda: len(self.workers()) >= self.worker_count, 30, "the milter workers")
 
     def workers(self) -> list[int]:
         """Pids of the master's children."""
         if self.process is None:
             return []
         try:
-            text = Path(
-                f"/proc/{self.process.pid}/task/{self.process.pid}/children"
-            ).read_text()
+            text = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text()
         except OSError:
             return []
         return [int(p) for p in text.split()]
@@ -364,10 +356,7 @@ class Pool:
         old = set(self.workers())
         self.process.send_signal(signal.SIGHUP)
         wait_for(
-            lambda: (
-                not old & set(self.workers())
-                and len(self.workers()) >= self.worker_count
-            ),
+            lambda: not old & set(self.workers()) and len(self.workers()) >= self.worker_count,
             timeout,
             "the old workers to finish after SIGHUP",
         )
@@ -412,13 +401,20 @@ class Reply:
 
 
 class Gateway:
-    def __init__(self, root: Path, dsn: str, mode: str) -> None:
+    def __init__(
+        self, root: Path, dsn: str, mode: str, milter_command: list[str] | None = None
+    ) -> None:
         self.root = root
         self.mode = mode
         self.ports = Ports()
         self.sink = Sink(root, self.ports.sink)
         self.postfix = Postfix(root, self.ports)
-        self.pool = Pool(root, self.ports, dsn, self.postfix.maillog)
+        command = None
+        if milter_command is not None:
+            command = [
+                arg.format(socket=f"inet:{self.ports.milter}@127.0.0.1") for arg in milter_command
+            ]
+        self.pool = Pool(root, self.ports, dsn, self.postfix.maillog, command)
 
     @classmethod
     def start(
@@ -427,10 +423,13 @@ class Gateway:
         dsn: str,
         mode: str = "before-queue",
         extra: dict[str, dict[str, str]] | None = None,
+        milter_command: list[str] | None = None,
     ) -> Gateway:
+        """``milter_command`` runs another milter instead of ``pmgfast milter``; ``{socket}``
+        in it is replaced by the milter socket."""
         root.mkdir(parents=True, exist_ok=True)
         os.chmod(root, 0o755)
-        gw = cls(root, dsn, mode)
+        gw = cls(root, dsn, mode, milter_command)
         try:
             gw.pool.write_config(mode, extra)
             gw.postfix.configure(gw.pool.conf(), gw.pool.config_dir, mode)
@@ -472,9 +471,7 @@ class Gateway:
             if not accepted:
                 return Reply(code, text.decode("utf-8", "replace"))
             try:
-                code, text = smtp.data(
-                    raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
-                )
+                code, text = smtp.data(raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))
             except smtplib.SMTPDataError as err:
                 return Reply(err.smtp_code, err.smtp_error.decode("utf-8", "replace"))
             except smtplib.SMTPResponseException as err:

@@ -84,7 +84,8 @@ def test_quarantined_mail_is_stored_and_not_delivered(gw):
     uid = moved[0].split(" - ")[1].split(" ")[0]
     with psycopg.connect(gw.dsn) as conn:  # type: ignore[attr-defined]
         row = conn.execute(
-            "SELECT qtype, sender, file, rid FROM cmailstore WHERE file LIKE %s", (f"%/{uid}",)
+            "SELECT qtype, sender, file, rid FROM cmailstore WHERE file LIKE %s",
+            (f"%/{uid}",),
         ).fetchone()
         assert row is not None
         qtype, sender, relative, rid = row
