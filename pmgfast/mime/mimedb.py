@@ -86,7 +86,9 @@ def _db() -> _Db:
         elif f[0] == "M" and len(f) == 3:
             db.magic.append((int(f[1]), f[2], []))
         elif f[0] == "m" and len(f) == 6 and db.magic:
-            m = _Match(int(f[2]), int(f[3]), bytes.fromhex(f[4]), bytes.fromhex(f[5]) if f[5] else None)
+            m = _Match(
+                int(f[2]), int(f[3]), bytes.fromhex(f[4]), bytes.fromhex(f[5]) if f[5] else None
+            )
             siblings = db.magic[-1][2]
             for _ in range(int(f[1])):
                 siblings = siblings[-1].children
@@ -131,6 +133,8 @@ def glob(name: str) -> str:
     if best is not None:
         return best.mime
     for g, rx in db.full:
-        if rx.match(name if g.case_sensitive else lower) and (best is None or g.weight > best.weight):
+        if rx.match(name if g.case_sensitive else lower) and (
+            best is None or g.weight > best.weight
+        ):
             best = g
     return best.mime if best is not None else OCTET_STREAM

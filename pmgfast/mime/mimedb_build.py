@@ -19,6 +19,7 @@ from __future__ import annotations
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Literal
 
 NS = "{http://www.freedesktop.org/standards/shared-mime-info}"
 DEFAULT_XML = Path("/usr/share/mime/packages/freedesktop.org.xml")
@@ -41,7 +42,15 @@ def c_string(text: str) -> bytes:
     out = bytearray()
     raw = text.encode("utf-8")
     i = 0
-    simple = {ord("n"): 10, ord("r"): 13, ord("t"): 9, ord("b"): 8, ord("f"): 12, ord("v"): 11, ord("a"): 7}
+    simple = {
+        ord("n"): 10,
+        ord("r"): 13,
+        ord("t"): 9,
+        ord("b"): 8,
+        ord("f"): 12,
+        ord("v"): 11,
+        ord("a"): 7,
+    }
     while i < len(raw):
         c = raw[i]
         if c != 0x5C or i + 1 >= len(raw):
@@ -71,7 +80,7 @@ def value_bytes(kind: str, text: str) -> bytes:
     if kind == "string":
         return c_string(text)
     width = WIDTH[kind]
-    order = "big" if kind.startswith("big") else "little"
+    order: Literal["big", "little"] = "big" if kind.startswith("big") else "little"
     return (c_number(text) & ((1 << (8 * width)) - 1)).to_bytes(width, order)
 
 
@@ -103,7 +112,8 @@ def build(xml_path: Path) -> list[str]:
             mask = match.get("mask")
             mask_hex = mask_bytes(kind, mask, len(value)).hex() if mask else ""
             magic.append(
-                f"m\t{level}\t{c_number(first)}\t{c_number(last or first)}\t{value.hex()}\t{mask_hex}"
+                f"m\t{level}\t{c_number(first)}\t{c_number(last or first)}"
+                f"\t{value.hex()}\t{mask_hex}"
             )
             emit_matches(match, level + 1)
 

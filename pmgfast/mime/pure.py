@@ -21,6 +21,7 @@ from pmgfast.mime import mimedb, text
 from pmgfast.mime.model import Defect, Limits, Message, Part
 
 _Params = list[tuple[str, Any]]
+_splitparam = _message._splitparam  # type: ignore[attr-defined]
 
 
 class _Msg(_message.Message):
@@ -31,7 +32,11 @@ class _Msg(_message.Message):
 
     def get_content_type(self) -> str:
         real = super().get_content_type()
-        if self._pmg_deep and self._pmg_state["parsing"] and real.split("/")[0] in ("multipart", "message"):
+        if (
+            self._pmg_deep
+            and self._pmg_state["parsing"]
+            and real.split("/")[0] in ("multipart", "message")
+        ):
             return "text/plain"
         return real
 
@@ -158,11 +163,13 @@ def walk(raw: bytes, limits: Limits = Limits()) -> Message:  # noqa: B008 (froze
         ct_params = _params(msg, "content-type") or []
         cs = _get(ct_params, "charset")
         cs_raw = None if cs is None else _b(cs[2] if isinstance(cs, tuple) else cs)
-        charset = cs_raw.decode("ascii").lower() if cs_raw is not None and cs_raw.isascii() else None
+        charset = (
+            cs_raw.decode("ascii").lower() if cs_raw is not None and cs_raw.isascii() else None
+        )
         cte_raw = _first(msg, "content-transfer-encoding")
         cte = "" if cte_raw is None else text.guess(_b(cte_raw.strip().lower()))
         disp_raw = _first(msg, "content-disposition")
-        disp = None if disp_raw is None else text.guess(_b(_message._splitparam(disp_raw)[0].lower()))  # type: ignore[attr-defined]
+        disp = None if disp_raw is None else text.guess(_b(_splitparam(disp_raw)[0].lower()))
         filename = _filename(msg)
         params = tuple(
             (text.guess(_b(k)), _value_text(_message._unquotevalue(v)))  # type: ignore[attr-defined]
@@ -196,8 +203,25 @@ def walk(raw: bytes, limits: Limits = Limits()) -> Message:  # noqa: B008 (froze
                     html_text = text.html_to_text(body_text)
         parts.append(
             Part(
-                aid, parent, depth, ctype, params, charset, cte, disp, filename, is_leaf,
-                magic_type, glob_type, -1, -1, -1, size, body_text, html_text, headers,
+                aid,
+                parent,
+                depth,
+                ctype,
+                params,
+                charset,
+                cte,
+                disp,
+                filename,
+                is_leaf,
+                magic_type,
+                glob_type,
+                -1,
+                -1,
+                -1,
+                size,
+                body_text,
+                html_text,
+                headers,
             )
         )
     if truncated:

@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import binascii
-import codecs
 import re
 from collections.abc import Callable, Iterator
 from email._encoded_words import decode_b
@@ -24,11 +23,35 @@ import webencodings
 _BOMS = ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16le"), (b"\xfe\xff", "utf-16be"))
 _GUESS_LABELS = {b"", b"us-ascii", b"ascii", b"unknown-8bit", b"x-unknown", b"unknown", b"default"}
 _SINGLE_BYTE = {
-    "ibm866", "iso-8859-2", "iso-8859-3", "iso-8859-4", "iso-8859-5", "iso-8859-6", "iso-8859-7",
-    "iso-8859-8", "iso-8859-8-i", "iso-8859-10", "iso-8859-13", "iso-8859-14", "iso-8859-15",
-    "iso-8859-16", "koi8-r", "koi8-u", "macintosh", "windows-874", "windows-1250",
-    "windows-1251", "windows-1252", "windows-1253", "windows-1254", "windows-1255",
-    "windows-1256", "windows-1257", "windows-1258", "x-mac-cyrillic", "x-user-defined",
+    "ibm866",
+    "iso-8859-2",
+    "iso-8859-3",
+    "iso-8859-4",
+    "iso-8859-5",
+    "iso-8859-6",
+    "iso-8859-7",
+    "iso-8859-8",
+    "iso-8859-8-i",
+    "iso-8859-10",
+    "iso-8859-13",
+    "iso-8859-14",
+    "iso-8859-15",
+    "iso-8859-16",
+    "koi8-r",
+    "koi8-u",
+    "macintosh",
+    "windows-874",
+    "windows-1250",
+    "windows-1251",
+    "windows-1252",
+    "windows-1253",
+    "windows-1254",
+    "windows-1255",
+    "windows-1256",
+    "windows-1257",
+    "windows-1258",
+    "x-mac-cyrillic",
+    "x-user-defined",
 }
 # Where a Python codec and the WHATWG index differ on a byte (WHATWG wins). Besides these, the
 # WHATWG windows-* indexes map every byte 0x80-0x9F the vendor left undefined to the C1 control
@@ -68,7 +91,7 @@ def _table(name: str) -> tuple[dict[int, str], frozenset[int]]:
         if name == "x-user-defined":
             table = {b: chr(b if b < 0x80 else 0xF780 + b - 0x80) for b in range(256)}
         else:
-            codec = webencodings.lookup(name).codec_info.name  # type: ignore[union-attr]
+            codec = webencodings.lookup(name).codec_info.name
             for b in range(256):
                 try:
                     table[b] = bytes([b]).decode(codec)
@@ -99,7 +122,7 @@ def _whatwg(data: bytes, name: str) -> tuple[str, bool]:
         return _single_byte(data, name)
     if name == "replacement":
         return ("\ufffd", True) if data else ("", False)
-    codec = _MULTI_BYTE_CODECS.get(name) or webencodings.lookup(name).codec_info.name  # type: ignore[union-attr]
+    codec = _MULTI_BYTE_CODECS.get(name) or webencodings.lookup(name).codec_info.name
     try:
         return data.decode(codec), False
     except UnicodeDecodeError:
@@ -178,7 +201,7 @@ def decode_header(raw: bytes) -> str:
         lit = s[pos:start]
         if not (n > 0 and all(c in _WS for c in lit)):
             out.append(guess(lit))
-        value = bytearray(value)
+        joined = bytearray(value)
         m = n + 1
         stateful = cs.lower().startswith(b"iso-2022")
         while (
@@ -187,10 +210,10 @@ def decode_header(raw: bytes) -> str:
             and words[m][2].lower() == cs.lower()
             and all(c in _WS for c in s[end : words[m][0]])
         ):
-            value += words[m][3]
+            joined += words[m][3]
             end = words[m][1]
             m += 1
-        out.append(decode_charset(bytes(value), cs)[0])
+        out.append(decode_charset(bytes(joined), cs)[0])
         pos = end
         n = m
     out.append(guess(s[pos:]))
@@ -199,8 +222,26 @@ def decode_header(raw: bytes) -> str:
 
 ENTITIES = {**{name: chr(cp) for name, cp in name2codepoint.items()}, "apos": "'"}
 _BLOCK = {
-    "br", "p", "div", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol",
-    "blockquote", "hr", "title", "dt", "dd", "pre",
+    "br",
+    "p",
+    "div",
+    "tr",
+    "li",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "table",
+    "ul",
+    "ol",
+    "blockquote",
+    "hr",
+    "title",
+    "dt",
+    "dd",
+    "pre",
 }
 _HWS = " \t\r\x0b\x0c\xa0"
 _HWS_RE = re.compile("[" + re.escape(_HWS) + "]+")
@@ -301,7 +342,7 @@ def html_to_text(html: str) -> str:
     return "\n".join(lines)
 
 
-_STOP = frozenset('<>"\'`(){}[]|\\^')
+_STOP = frozenset("<>\"'`(){}[]|\\^")
 _URI_START = re.compile(r"https?://|ftp://|www\.", re.IGNORECASE | re.ASCII)
 
 
@@ -309,7 +350,9 @@ def host_of(uri: str) -> str | None:
     """The host of a URI found by :func:`scan_uris`, if it has one worth keeping."""
     p = uri.find("://")
     rest = uri[p + 3 :] if p >= 0 else uri
-    end = min((q for q in (rest.find("/"), rest.find("?"), rest.find("#")) if q >= 0), default=len(rest))
+    end = min(
+        (q for q in (rest.find("/"), rest.find("?"), rest.find("#")) if q >= 0), default=len(rest)
+    )
     host = rest[:end]
     host = host[host.rfind("@") + 1 :]
     colon = host.find(":")
@@ -337,7 +380,7 @@ def scan_uris(text: str) -> Iterator[tuple[str, str]]:
         length = m.end() - m.start()
         if length == 4:  # www.
             prev = text[i - 1] if i > 0 else ""
-            if prev and (prev.isascii() and prev.isalnum() or prev in ".-/@"):
+            if prev and ((prev.isascii() and prev.isalnum()) or prev in ".-/@"):
                 i += 1
                 continue
         end = i + length

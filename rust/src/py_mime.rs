@@ -11,20 +11,19 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyTuple};
 
 fn part_tuple<'py>(py: Python<'py>, p: &engine::Part) -> PyResult<Bound<'py, PyTuple>> {
-    let headers = PyList::empty(py);
-    for (name, value) in &p.headers {
-        headers.append((name.as_str(), value.as_str()))?;
-    }
-    let params = PyList::empty(py);
-    for (name, value) in &p.params {
-        params.append((name.as_str(), value.as_str()))?;
-    }
+    let pairs = |v: &[(String, String)]| {
+        PyTuple::new(
+            py,
+            v.iter()
+                .map(|(name, value)| (name.as_str(), value.as_str())),
+        )
+    };
     let items: [Bound<'py, PyAny>; 19] = [
         p.aid.into_pyobject(py)?.into_any(),
         p.parent.into_pyobject(py)?.into_any(),
         p.depth.into_pyobject(py)?.into_any(),
         p.content_type.as_str().into_pyobject(py)?.into_any(),
-        PyTuple::new(py, params.iter())?.into_any(),
+        pairs(&p.params)?.into_any(),
         p.charset.as_deref().into_pyobject(py)?.into_any(),
         p.transfer_encoding.as_str().into_pyobject(py)?.into_any(),
         p.disposition.as_deref().into_pyobject(py)?.into_any(),
@@ -38,7 +37,7 @@ fn part_tuple<'py>(py: Python<'py>, p: &engine::Part) -> PyResult<Bound<'py, PyT
         p.decoded_size.into_pyobject(py)?.into_any(),
         p.text.as_deref().into_pyobject(py)?.into_any(),
         p.html_text.as_deref().into_pyobject(py)?.into_any(),
-        PyTuple::new(py, headers.iter())?.into_any(),
+        pairs(&p.headers)?.into_any(),
     ];
     PyTuple::new(py, items)
 }

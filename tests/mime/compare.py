@@ -20,9 +20,29 @@ DELIBERATE = {
     "cjk-malformed",
 }
 
-CJK = ("gbk", "gb2312", "gb18030", "big5", "shift_jis", "sjis", "euc-jp", "euc-kr", "iso-2022-jp",
-       "x-sjis", "ks_c_5601-1987", "cp932", "windows-31j", "x-euc-jp", "csshiftjis", "ms_kanji",
-       "cp936", "x-gbk", "big5-hkscs", "cn-big5", "euc-cn")
+CJK = (
+    "gbk",
+    "gb2312",
+    "gb18030",
+    "big5",
+    "shift_jis",
+    "sjis",
+    "euc-jp",
+    "euc-kr",
+    "iso-2022-jp",
+    "x-sjis",
+    "ks_c_5601-1987",
+    "cp932",
+    "windows-31j",
+    "x-euc-jp",
+    "csshiftjis",
+    "ms_kanji",
+    "cp936",
+    "x-gbk",
+    "big5-hkscs",
+    "cn-big5",
+    "euc-cn",
+)
 
 
 def _cjk(part: Part) -> bool:
@@ -35,11 +55,17 @@ def differences(a: Message, b: Message) -> list[str]:
     if len(a.parts) != len(b.parts):
         out.append(f"part count {len(a.parts)} != {len(b.parts)}")
     for pa, pb in zip(a.parts, b.parts, strict=False):
-        decode_defect = any(d.aid == pa.aid and d.kind == "CharsetDecodeDefect" for d in a.defects + b.defects)
+        decode_defect = any(
+            d.aid == pa.aid and d.kind == "CharsetDecodeDefect" for d in a.defects + b.defects
+        )
         for f in FIELDS:
             va, vb = getattr(pa, f), getattr(pb, f)
             if va != vb:
-                if f in ("text", "html_text") and _cjk(pa) and (decode_defect or len(va) == len(vb)):
+                if (
+                    f in ("text", "html_text")
+                    and _cjk(pa)
+                    and (decode_defect or len(va) == len(vb))
+                ):
                     continue
                 out.append(f"aid {pa.aid} {f}: {va!r:.200} != {vb!r:.200}")
         if pa.is_leaf and a.body(pa.aid) != b.body(pb.aid):

@@ -30,7 +30,9 @@ LIMITS = Limits()
 
 
 def messages(corpus: Path, folder: str) -> list[Path]:
-    files = sorted(p for p in (corpus / folder).rglob("*") if p.is_file() and p.name not in NOT_MAIL)
+    files = sorted(
+        p for p in (corpus / folder).rglob("*") if p.is_file() and p.name not in NOT_MAIL
+    )
     assert files, f"no messages under {folder}"
     return files
 
@@ -139,7 +141,10 @@ def test_part_limit_from_config(corpus: Path, rust_module) -> None:
 
 
 def test_encoded_filenames(corpus: Path, rust_module) -> None:
-    for name in ("attachment-filename-encoding-UTF8.msg", "attachment-filename-encoding-Latin1.msg"):
+    for name in (
+        "attachment-filename-encoding-UTF8.msg",
+        "attachment-filename-encoding-Latin1.msg",
+    ):
         m = _walk(corpus, rust_module, "mime-tools/testmsgs/" + name)
         assert "attachment.äöü" in [p.filename for p in m.parts]
     m = _walk(corpus, rust_module, "rspamd/fname.eml")

@@ -12,6 +12,8 @@ from pmgfast import mime
 from pmgfast.config.pmgconf import parse as parse_pmgconf
 from pmgfast.mime import Limits, Message, mimedb, text, walk_native, walk_pure
 
+DEFAULT = Limits()
+
 
 @pytest.fixture(params=["native", "pure"])
 def walk(request, rust_module):
@@ -19,7 +21,7 @@ def walk(request, rust_module):
         return walk_pure
     if rust_module is None:  # PMGFAST_NO_EXTENSIONS=1: the public walk is the pure twin
         return mime.walk
-    return lambda raw, limits=Limits(): walk_native(raw, limits, rust_module)
+    return lambda raw, limits=DEFAULT: walk_native(raw, limits, rust_module)
 
 
 NESTED = b"""From: a@example.com
@@ -80,7 +82,9 @@ def test_parts_numbered_depth_first_from_one(walk) -> None:
 def test_headers_text_and_uris(walk) -> None:
     m = walk(NESTED)
     assert m.parts[0].header("subject") == ["Grüße"]
-    assert m.parts[2].text == "café http://Shop.Example.com/a?b=1."  # the EOL belongs to the boundary
+    assert (
+        m.parts[2].text == "café http://Shop.Example.com/a?b=1."
+    )  # the EOL belongs to the boundary
     assert m.parts[2].charset == "iso-8859-1"
     assert m.parts[3].html_text == "café & more\nwww.example.org"
     assert m.uris == ["http://Shop.Example.com/a?b=1", "www.example.org"]
@@ -97,7 +101,11 @@ def test_filenames_and_types(walk) -> None:
     )
     assert m.body(6).startswith(b"MZ")
     # RFC 2231, NUL made a space; magic sees a zip, the name says zip
-    assert (zipped.filename, zipped.magic_type, zipped.glob_type) == ("résumé .zip", "application/zip", "application/zip")
+    assert (zipped.filename, zipped.magic_type, zipped.glob_type) == (
+        "résumé .zip",
+        "application/zip",
+        "application/zip",
+    )
     # no file name: PMG globs MIME::Parser's dump name (msg.txt for text)
     assert m.parts[2].glob_type == "text/plain"
     assert m.parts[0].magic_type is None and m.body(1) == b""
@@ -107,14 +115,23 @@ def test_multipart_without_boundary_is_unparseable(walk) -> None:
     m = walk(b"Content-Type: multipart/mixed\n\n--x\nhello\n")
     assert m.parts[0].content_type == "application/x-unparseable-multipart"
     assert m.parts[0].is_leaf
-    assert {d.kind for d in m.defects} == {"NoBoundaryInMultipartDefect", "MultipartInvariantViolationDefect"}
+    assert {d.kind for d in m.defects} == {
+        "NoBoundaryInMultipartDefect",
+        "MultipartInvariantViolationDefect",
+    }
 
 
 def test_missing_end_boundary_and_bad_base64(walk) -> None:
-    raw = b"Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Transfer-Encoding: base64\n\naGVsbG8\n"
+    raw = (
+        b"Content-Type: multipart/mixed; boundary=b\n\n"
+        b"--b\nContent-Transfer-Encoding: base64\n\naGVsbG8\n"
+    )
     m = walk(raw)
     assert m.body(2) == b"hello"
-    assert sorted(m.defects) == [(1, "CloseBoundaryNotFoundDefect"), (2, "InvalidBase64PaddingDefect")]
+    assert sorted(m.defects) == [
+        (1, "CloseBoundaryNotFoundDefect"),
+        (2, "InvalidBase64PaddingDefect"),
+    ]
 
 
 def test_eight_bit_garbage_and_charsets(walk) -> None:
@@ -154,7 +171,9 @@ def test_empty_and_headerless(walk) -> None:
 
 
 def test_limits_from_config() -> None:
-    conf = parse_pmgconf("section: clamav\n\tarchivemaxfiles 25\n\nsection: mail\n\tmaxsize 2000000\n")
+    conf = parse_pmgconf(
+        "section: clamav\n\tarchivemaxfiles 25\n\nsection: mail\n\tmaxsize 2000000\n"
+    )
     assert Limits.from_config(conf) == Limits(max_parts=25, max_depth=64, max_size=4000000)
 
 

@@ -30,22 +30,33 @@ static B64: [u8; 256] = b64_table();
 
 /// `binascii.a2b_base64(data, strict_mode=strict)`; `None` where CPython raises.
 pub fn a2b_base64(data: &[u8], strict: bool, out: &mut Vec<u8>) -> Option<()> {
+    a2b_base64_iter(data.iter().copied(), data.len(), strict, out)
+}
+
+/// [`a2b_base64`] over any byte sequence (`len` is an upper bound, for the allocation).
+fn a2b_base64_iter(
+    data: impl Iterator<Item = u8>,
+    len: usize,
+    strict: bool,
+    out: &mut Vec<u8>,
+) -> Option<()> {
     let start_len = out.len();
-    out.reserve(data.len() / 4 * 3 + 3);
-    if strict && data.first() == Some(&b'=') {
+    out.reserve(len / 4 * 3 + 3);
+    let mut data = data.peekable();
+    if strict && data.peek() == Some(&b'=') {
         return None;
     }
     let mut quad_pos = 0u8;
     let mut left = 0u32;
     let mut pads = 0u8;
     let mut padding_started = false;
-    for (i, &ch) in data.iter().enumerate() {
+    while let Some(ch) = data.next() {
         if ch == b'=' {
             padding_started = true;
             if quad_pos >= 2 {
                 pads += 1;
                 if quad_pos + pads >= 4 {
-                    if strict && i + 1 < data.len() {
+                    if strict && data.peek().is_some() {
                         out.truncate(start_len);
                         return None;
                     }
@@ -100,18 +111,27 @@ pub fn a2b_base64(data: &[u8], strict: bool, out: &mut Vec<u8>) -> Option<()> {
 /// `email._encoded_words.decode_b`: the decoded bytes and the defects, or the input itself
 /// with a `Length` defect when nothing decodes.
 pub fn decode_b(encoded: &[u8]) -> (Vec<u8>, Vec<B64Defect>) {
-    let mut out = Vec::new();
-    let pad_err = encoded.len() % 4;
-    let padded;
-    let first: &[u8] = if pad_err == 0 {
-        encoded
+    decode_b_skipping(encoded, false)
+}
+
+/// [`decode_b`] of `encoded` with every CR and LF removed first (`skip_eol`), without
+/// copying it.
+fn decode_b_skipping(encoded: &[u8], skip_eol: bool) -> (Vec<u8>, Vec<B64Defect>) {
+    let keep = move |b: &u8| !(skip_eol && (*b == b'\r' || *b == b'\n'));
+    let bytes = || encoded.iter().copied().filter(keep);
+    let len = if skip_eol {
+        encoded.iter().filter(|b| keep(b)).count()
     } else {
-        let mut p = encoded.to_vec();
-        p.extend_from_slice(&b"==="[..4 - pad_err]);
-        padded = p;
-        &padded
+        encoded.len()
     };
-    if a2b_base64(first, true, &mut out).is_some() {
+    let mut out = Vec::new();
+    let pad_err = len % 4;
+    let pad: &[u8] = if pad_err == 0 {
+        b""
+    } else {
+        &b"==="[..4 - pad_err]
+    };
+    if a2b_base64_iter(bytes().chain(pad.iter().copied()), len + 3, true, &mut out).is_some() {
         let defects = if pad_err != 0 {
             vec![B64Defect::Padding]
         } else {
@@ -119,32 +139,19 @@ pub fn decode_b(encoded: &[u8]) -> (Vec<u8>, Vec<B64Defect>) {
         };
         return (out, defects);
     }
-    if a2b_base64(encoded, false, &mut out).is_some() {
+    if a2b_base64_iter(bytes(), len, false, &mut out).is_some() {
         return (out, vec![B64Defect::Characters]);
     }
-    let mut p = encoded.to_vec();
-    p.extend_from_slice(b"==");
-    if a2b_base64(&p, false, &mut out).is_some() {
+    if a2b_base64_iter(bytes().chain(*b"=="), len + 2, false, &mut out).is_some() {
         return (out, vec![B64Defect::Characters, B64Defect::Padding]);
     }
-    (encoded.to_vec(), vec![B64Defect::Length])
+    (bytes().collect(), vec![B64Defect::Length])
 }
 
-/// `b"".join(data.splitlines())`: every `\r\n`, `\r` and `\n` removed.
-pub fn join_lines(data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(data.len());
-    let mut rest = data;
-    while let Some(i) = memchr::memchr2(b'\r', b'\n', rest) {
-        out.extend_from_slice(&rest[..i]);
-        rest = &rest[i + 1..];
-    }
-    out.extend_from_slice(rest);
-    out
-}
-
-/// A body's base64 decoding as the stdlib's `get_payload(decode=True)` does it.
+/// A body's base64 decoding as the stdlib's `get_payload(decode=True)` does it
+/// (`decode_b(b"".join(body.splitlines()))`), without copying the body.
 pub fn base64_body(body: &[u8]) -> (Vec<u8>, Vec<B64Defect>) {
-    decode_b(&join_lines(body))
+    decode_b_skipping(body, true)
 }
 
 fn hex_val(b: u8) -> Option<u8> {

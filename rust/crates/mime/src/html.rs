@@ -390,21 +390,15 @@ pub fn to_text(html: &str) -> String {
     raw.push_str(&html[run..]);
     let mut out = String::with_capacity(raw.len());
     for line in raw.split('\n') {
-        let mut pending_space = false;
-        let mut any = false;
-        for c in line.chars() {
-            if is_hws(c) {
-                pending_space = any;
-            } else {
-                if pending_space {
-                    out.push(' ');
-                    pending_space = false;
-                }
-                if !any && !out.is_empty() {
-                    out.push('\n');
-                }
-                any = true;
-                out.push(c);
+        let mut words = line.split(is_hws).filter(|w| !w.is_empty());
+        if let Some(first) = words.next() {
+            if !out.is_empty() {
+                out.push('\n');
+            }
+            out.push_str(first);
+            for w in words {
+                out.push(' ');
+                out.push_str(w);
             }
         }
     }

@@ -117,11 +117,6 @@ fn soak() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(600);
     let deadline = Instant::now() + Duration::from_secs(seconds);
-    let mut runner = TestRunner::new(Config {
-        cases: 2000,
-        failure_persistence: None,
-        ..Config::default()
-    });
     let strategy = (
         prop_oneof![soup(), prop::collection::vec(any::<u8>(), 0..4096)],
         0usize..6,
