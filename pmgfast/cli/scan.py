@@ -104,6 +104,9 @@ def _rules(args: argparse.Namespace) -> Any:
 
 def cmd_scan(args: argparse.Namespace) -> int:
     from pmgfast import pipeline
+    from pmgfast.clamav.conf import ClamdConfError
+    from pmgfast.clamav.scanner import from_config as clamav_scanner
+    from pmgfast.config import ConfigError
     from pmgfast.milter.service import host_info
     from pmgfast.scan.custom import from_settings as custom_check
 
@@ -115,11 +118,16 @@ def cmd_scan(args: argparse.Namespace) -> int:
     check = custom_check(
         bool(conf.get("admin", "custom_check")), str(conf.get("admin", "custom_check_path"))
     )
+    try:  # ClamAV as the milter runs it (admin.clamav; clamd.conf from pmgfast.clamd_conf)
+        virus = clamav_scanner(conf, fail_open="scanner" in psettings.fail_open)
+    except ClamdConfError as err:
+        raise ConfigError(conf.path, None, "pmgfast.clamd_conf", str(err)) from None
+    scanners = tuple(s for s in (check, virus) if s is not None)
     names = {rule.id: rule.name for rule in generations.current.db.rules}
     status = 0
     for name, raw in messages(args.paths):
         sink = ListSink()
-        pipe = pipeline.Pipeline(psettings, generations, (check,) if check else (), sink=sink)
+        pipe = pipeline.Pipeline(psettings, generations, scanners, sink=sink)
         sender, recipients = _envelope_from(raw)
         sender = args.sender if args.sender is not None else sender
         recipients = args.recipients or recipients

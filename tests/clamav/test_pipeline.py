@@ -159,3 +159,28 @@ def test_virus_names_reach_the_statistics(clamd: ClamdServer, pg_dsn: str, tmp_p
     assert counts.pop(None) == 1
     [(name, count)] = counts.items()
     assert name.endswith(".UNOFFICIAL (clamav)") and count == 1
+
+
+def test_pmgfast_scan_uses_clamav_as_the_milter_does(clamd: ClamdServer, tmp_path: Path, capsys):
+    import orjson
+
+    from pmgfast.cli import main
+
+    config_dir = tmp_path / "etc"
+    config_dir.mkdir()
+    (config_dir / "pmg.conf").write_text(f"section: pmgfast\n\tclamd_conf {clamd.conf_path}\n")
+    (tmp_path / "virus.eml").write_bytes(mails.eicar_in_zip())
+    (tmp_path / "clean.eml").write_bytes(mails.clean_mail())
+    base = ["--state-dir", str(tmp_path / "state"), "--config-dir", str(config_dir)]
+    args = ["scan", "--factory-rules", "--json", "--from", "a@ext.example", "--to", "u@local"]
+    assert main([*base, *args, str(tmp_path / "virus.eml"), str(tmp_path / "clean.eml")]) == 0
+    virus, clean = (orjson.loads(line) for line in capsys.readouterr().out.splitlines())
+    assert virus["virus"] == VINFO
+    assert virus["recipients"] == [
+        {"address": "u@local", "verdict": "quarantine (V)", "rule": "Block Viruses"}
+    ]
+    assert clean["virus"] is None and clean["recipients"][0]["verdict"] == "accept"
+    # clamd.conf missing: a plain configuration error, not a traceback and not a silent pass
+    (config_dir / "pmg.conf").write_text("section: pmgfast\n\tclamd_conf /nonexistent.conf\n")
+    assert main([*base, *args, str(tmp_path / "virus.eml")]) == 1
+    assert "cannot read /nonexistent.conf" in capsys.readouterr().err
