@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import ast
 import re
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -162,8 +163,10 @@ def _eval_call(text: str) -> tuple[str, tuple[object, ...]] | str:
     if not args_text:
         return m.group("func"), ()
     try:
-        args = ast.literal_eval(f"({args_text},)")
-    except (ValueError, SyntaxError):
+        with warnings.catch_warnings():  # '\\s' in a quoted regex is an "invalid escape"
+            warnings.simplefilter("ignore")
+            args = ast.literal_eval(f"({args_text},)")
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
         return f"eval arguments must be numbers or quoted strings: {args_text!r}"
     if not all(isinstance(a, str | int | float) for a in args):
         return f"eval arguments must be numbers or quoted strings: {args_text!r}"

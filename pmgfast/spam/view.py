@@ -42,6 +42,8 @@ _ANCHOR = re.compile(
 _TAG = re.compile(r"<[^>]*>")
 _HREF = re.compile(r"\b(?:href|src|action)\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s>]+))", re.I)
 _IMG = re.compile(r"<img\b", re.IGNORECASE)
+# URIs the walk leaves out: hosts without a dot (an IP written as one number, an intranet host)
+_DOTLESS_URI = re.compile(r"(?:https?|ftp)://[^\s<>\"'`{}|\\^\[\]/?#.]+(?=[/?#:\s<>\"']|$)[^\s<>\"']*", re.I)
 _ADDR = re.compile(r"[^\s<>\"',;()]+@[^\s<>\"',;()]+")
 
 
@@ -229,6 +231,10 @@ class MailView:
     def uris(self) -> list[str]:
         """Every URI: the walk's (text and HTML source) plus href/src/action attributes."""
         found: dict[str, None] = dict.fromkeys(self.message.uris)
+        for text in (p.text for p in self.text_parts):
+            if text and "://" in text:
+                for m in _DOTLESS_URI.finditer(text[:MAX_PART_CHARS]):
+                    found.setdefault(m.group(0).rstrip(".,;:!?)"))
         for m in _HREF.finditer(self.html_source):
             value = (m.group(1) or m.group(2) or m.group(3) or "").strip()
             if value and not value.startswith("#"):
