@@ -148,7 +148,7 @@ fn track_pmg(
     index = None, sender = String::new(), recipient = String::new(), host = String::new(),
     msgid = String::new(), ids = Vec::new(), text = String::new(),
     include_greylisted = false, include_rejected = false, include_ndr = false,
-    limit = 0, lines = false, margin = 600, tz = None))]
+    limit = 0, lines = false, margin = 600, full_scan = false, tz = None))]
 #[allow(clippy::too_many_arguments)]
 fn track_search(
     py: Python<'_>,
@@ -171,6 +171,7 @@ fn track_search(
     limit: usize,
     lines: bool,
     margin: i64,
+    full_scan: bool,
     tz: Option<String>,
 ) -> PyResult<(Vec<PyMail>, bool, u64)> {
     use engine::search::Query;
@@ -193,6 +194,7 @@ fn track_search(
         keep_lines: lines,
         margin,
         now,
+        full_scan,
     };
     let found = py
         .detach(|| {

@@ -31,6 +31,8 @@ pub mod scan;
 pub mod search;
 /// Log inputs: files, gzip, rotated series.
 pub mod source;
+/// The sparse scan: correlate only near lines that can matter.
+pub mod sparse;
 /// The syslog header of a line and the daemon that wrote it.
 pub mod syslog;
 /// Time stamps, the local zone and query times.

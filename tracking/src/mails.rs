@@ -212,6 +212,52 @@ fn trim_client(client: Box<[u8]>) -> Box<[u8]> {
     }
 }
 
+/// Combines the fragments of one queue entry (printed in parts) into one entry.
+pub fn merge_fragments(mut parts: Vec<Entry>) -> Entry {
+    parts.sort_by_key(|e| e.first_time);
+    let mut it = parts.into_iter();
+    let mut acc = it.next().expect("at least one fragment");
+    for e in it {
+        acc.ctime = acc.ctime.max(e.ctime);
+        acc.size = acc.size.max(e.size);
+        for (mine, theirs) in [
+            (&mut acc.client, e.client),
+            (&mut acc.origin, e.origin),
+            (&mut acc.msgid, e.msgid),
+            (&mut acc.filter_id, e.filter_id),
+        ] {
+            if mine.is_empty() {
+                *mine = theirs;
+            }
+        }
+        acc.text_match |= e.text_match;
+        // rows are printed newest first: the later fragment's rows go in front
+        let mut rows = e.rows;
+        for r in &mut rows {
+            if r.from.is_empty() && !acc.rows.is_empty() {
+                r.from = acc.rows[0].from.clone();
+            }
+        }
+        rows.append(&mut acc.rows);
+        acc.rows = rows;
+        acc.sections.extend(e.sections);
+        acc.flags.relayed |= e.flags.relayed;
+    }
+    if let Some(from) = acc
+        .rows
+        .iter()
+        .map(|r| r.from.clone())
+        .find(|f| !f.is_empty())
+    {
+        for r in &mut acc.rows {
+            if r.from.is_empty() {
+                r.from = from.clone();
+            }
+        }
+    }
+    acc
+}
+
 /// The query filters on mails (all case-insensitive; empty means "any").
 #[derive(Debug, Clone, Default)]
 pub struct MailFilter {

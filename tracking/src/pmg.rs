@@ -61,6 +61,7 @@ pub fn run(q: &Query, zone: &Zone) -> Result<Vec<u8>, Error> {
         end: q.end,
         keep_lines: q.verbose > 1,
         filter,
+        prefilter: None,
     };
     let stamps = StampReader::new(q.now, zone, LocalRule::Fixed(q.offset));
     let inputs = match &q.inputs {
@@ -86,6 +87,7 @@ pub fn run(q: &Query, zone: &Zone) -> Result<Vec<u8>, Error> {
         text: (!q.text.is_empty()).then(|| Finder::new(&q.text)),
         limit: q.limit,
         pmg_last_line: true,
+        number_all_lines: false,
     };
     let mut out = Vec::new();
     let mut write_err = None;

@@ -28,6 +28,10 @@ pub struct ScanOptions {
     pub limit: u64,
     /// Drop the last byte of a final line that has no newline, as pmg-log-tracker does.
     pub pmg_last_line: bool,
+    /// Number lines by their position in the inputs (all lines counted), not by
+    /// pmg-log-tracker's count of lines in the range (pmgfast's dialect; the sparse scan
+    /// numbers lines the same way).
+    pub number_all_lines: bool,
 }
 
 /// Reads `inputs` in order through `cor`, calling `sink` for every printed entry.
@@ -38,19 +42,19 @@ pub fn scan(
     sink: &mut dyn FnMut(Entry),
 ) -> Result<Outcome, Error> {
     let mut outcome = Outcome::Complete;
+    let mut line = 0u64;
     for input in inputs {
         cor.begin_file();
-        for_each_chunk(
-            input,
-            &mut |chunk: &[u8]| match feed_chunk(chunk, cor, opts, sink) {
-                ChunkEnd::More => true,
-                ChunkEnd::PastEnd => false,
-                ChunkEnd::Limit => {
-                    outcome = Outcome::Limit;
-                    false
-                }
-            },
-        )?;
+        for_each_chunk(input, &mut |chunk: &[u8]| match feed_chunk(
+            chunk, cor, opts, sink, &mut line,
+        ) {
+            ChunkEnd::More => true,
+            ChunkEnd::PastEnd => false,
+            ChunkEnd::Limit => {
+                outcome = Outcome::Limit;
+                false
+            }
+        })?;
         if outcome == Outcome::Limit {
             return Ok(outcome);
         }
@@ -73,6 +77,7 @@ fn feed_chunk(
     cor: &mut Correlator,
     opts: &ScanOptions,
     sink: &mut dyn FnMut(Entry),
+    line_no: &mut u64,
 ) -> ChunkEnd {
     let limit = opts.limit;
     // The first match at or after the current line, found over the rest of the chunk at once.
@@ -97,7 +102,12 @@ fn feed_chunk(
                 matches!(next_hit, Some(h) if h < end && h + f.needle().len() <= end)
             }
         };
-        let flow = cor.feed(line, hit);
+        *line_no += 1;
+        let flow = if opts.number_all_lines {
+            cor.feed_numbered(line, hit, Some(*line_no))
+        } else {
+            cor.feed(line, hit)
+        };
         for e in cor.take_printed() {
             sink(e);
         }

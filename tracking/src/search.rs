@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::correlate::{Config, Correlator, PrintFilter};
+use crate::correlate::{Config, Correlator, Prefilter, PrintFilter};
 use crate::error::Error;
 use crate::find::Finder;
 use crate::mails::{Assembler, Mail, MailFilter};
@@ -32,6 +32,8 @@ pub struct Query {
     pub margin: i64,
     /// "Now", for the year of traditional stamps.
     pub now: i64,
+    /// Correlate every line, never only the regions around hits (for tests and benchmarks).
+    pub full_scan: bool,
 }
 
 /// What a search returns.
@@ -90,18 +92,36 @@ pub fn search(q: &Query, inputs: &[Input], zone: &Zone) -> Result<Found, Error> 
         end: f.end.saturating_add(margin),
         keep_lines: q.keep_lines,
         filter: PrintFilter::default(),
+        prefilter: Some(prefilter(q)),
     };
     let stamps = StampReader::new(q.now, zone, LocalRule::Zone(zone.clone()));
+    let text = (!q.text.is_empty()).then(|| Finder::new(&q.text));
+    let mut filter = f.clone();
+    filter.text = text.is_some();
+    let window = margin.max(60);
+    if let Some(needles) = needles(q).filter(|_| !q.full_scan) {
+        let sparse = crate::sparse::search(
+            inputs,
+            &cfg,
+            &stamps,
+            needles,
+            text.as_ref(),
+            &filter,
+            window,
+        )?;
+        if let Some((mails, bytes)) = sparse {
+            return Ok(finish(mails, q.limit, bytes));
+        }
+    }
     let mut cor = Correlator::new(cfg, stamps);
     let opts = ScanOptions {
-        text: (!q.text.is_empty()).then(|| Finder::new(&q.text)),
+        text,
         limit: 0,
         pmg_last_line: false,
+        number_all_lines: true,
     };
-    let mut filter = f.clone();
-    filter.text = !q.text.is_empty();
     let mut mails = Vec::new();
-    let mut asm = Assembler::new(margin.max(60));
+    let mut asm = Assembler::new(window);
     let mut keep = |mut m: Mail| {
         if filter.keep(&mut m) {
             mails.push(m);
@@ -111,6 +131,48 @@ pub fn search(q: &Query, inputs: &[Input], zone: &Zone) -> Result<Found, Error> 
     asm.finish(&mut keep);
     let bytes = cor.stats().bytes;
     Ok(finish(mails, q.limit, bytes))
+}
+
+/// The strings one of which every wanted mail has in some line, most selective first; None
+/// when the query has none (then every line must be correlated).
+pub fn needles(q: &Query) -> Option<Vec<Vec<u8>>> {
+    let f = &q.filter;
+    if q.text.len() >= 3 {
+        return Some(vec![q.text.clone()]);
+    }
+    if f.msgid.len() >= 3 {
+        return Some(vec![f.msgid.clone()]);
+    }
+    if !f.ids.is_empty() {
+        // session ids (`T…L…`) appear in no line
+        let all_queue = f
+            .ids
+            .iter()
+            .all(|i| !(i.first() == Some(&b'T') && i.contains(&b'L')));
+        if all_queue && f.ids.iter().all(|i| i.len() >= 3) {
+            return Some(f.ids.clone());
+        }
+    }
+    for n in [&f.from, &f.to, &f.host] {
+        if n.len() >= 3 {
+            return Some(vec![n.clone()]);
+        }
+    }
+    None
+}
+
+/// The print-time test matching `q` (see [`Prefilter`]).
+pub fn prefilter(q: &Query) -> Prefilter {
+    let f = &q.filter;
+    let needle = |n: &[u8]| (!n.is_empty()).then(|| Finder::new(n));
+    Prefilter {
+        from: needle(&f.from),
+        to: needle(&f.to),
+        host: needle(&f.host),
+        text: !q.text.is_empty(),
+        start: f.start,
+        end: f.end,
+    }
 }
 
 /// Sorts mails by time and applies the row limit.

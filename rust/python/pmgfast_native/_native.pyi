@@ -56,6 +56,7 @@ def track_search(
     limit: int = 0,
     lines: bool = False,
     margin: int = 600,
+    full_scan: bool = False,
     tz: str | None = None,
 ) -> tuple[list[_TrackMail], bool, int]: ...
 def track_index_update(

@@ -9,6 +9,7 @@ use std::rc::{Rc, Weak};
 use super::entries::{
     Filtered, FilteredRef, Queued, QueuedRef, Rejected, Session, SessionRef, ToRow,
 };
+use super::key::IdKey;
 use super::Correlator;
 use crate::model::{DStatus, LogLine};
 use crate::qid::{filter_id, filter_id_prefix, postfix_qid, postfix_qid_prefix};
@@ -69,7 +70,9 @@ impl Correlator {
             first_line: self.cur.lineno,
             ..Queued::default()
         }));
-        self.queued.insert(qid.into(), Rc::clone(&q));
+        if let Some(k) = IdKey::new(qid) {
+            self.queued.insert(k, Rc::clone(&q));
+        }
         q
     }
 
@@ -83,7 +86,9 @@ impl Correlator {
             first_line: self.cur.lineno,
             ..Filtered::default()
         }));
-        self.filtered.insert(id.into(), Rc::clone(&f));
+        if let Some(k) = IdKey::new(id) {
+            self.filtered.insert(k, Rc::clone(&f));
+        }
         f
     }
 
@@ -113,7 +118,15 @@ impl Correlator {
             };
             let (qid, _) = until(rest, b')');
             fe.borrow_mut().add_row(to, qid, DStatus::Accept, time);
-            self.accept_targets.insert(qid.into(), Rc::downgrade(&fe));
+            // pmgfast's milter accepting onto the mail's own queue entry names no copy
+            let own = fe.borrow().milter
+                && fe
+                    .borrow()
+                    .queued()
+                    .is_some_and(|q| &q.borrow().qid[..] == qid);
+            if let (false, Some(k)) = (own, IdKey::new(qid)) {
+                self.accept_targets.insert(k, Rc::downgrade(&fe));
+            }
             // pmgfast's milter names its own queue entry, or a re-injected copy of part of the
             // mail; neither takes the run away from the entry its `queue=` line named.
             let milter = fe.borrow().milter;
@@ -256,12 +269,17 @@ impl Correlator {
         if msg.starts_with(b"Trusted TLS connection established to")
             || msg.starts_with(b"Untrusted TLS connection established to")
         {
+            let text: Box<[u8]> = if self.keep() {
+                line.into()
+            } else {
+                Box::default()
+            };
             self.tls_by_pid.insert(
                 self.cur.pid,
                 (
                     LogLine {
                         lineno: self.cur.lineno,
-                        text: line.into(),
+                        text,
                     },
                     self.cur.time,
                 ),
@@ -282,7 +300,11 @@ impl Correlator {
                 q.lines.push(line, self.cur.lineno);
             }
         }
-        if let Some((tls, _)) = self.tls_by_pid.remove(&self.cur.pid) {
+        if let Some((tls, _)) = self
+            .tls_by_pid
+            .remove(&self.cur.pid)
+            .filter(|_| self.keep())
+        {
             if self.cfg.keep_lines {
                 qe.borrow_mut().lines.push_line(&tls);
             }
@@ -417,7 +439,7 @@ impl Correlator {
             let filter = se.borrow().filter();
             if let Some(f) = filter {
                 let id = f.borrow().id.clone();
-                self.filtered.remove(&id);
+                self.filtered.remove(&id[..]);
             }
             // pmg-log-tracker frees the session under its (never set) pid field, i.e. 0.
             self.sessions.remove(&0);
@@ -519,6 +541,16 @@ impl Correlator {
         };
         let msgid = until_space(data);
         if msgid.is_empty() {
+            return;
+        }
+        if self.cfg.dialect == Dialect::Pmgfast {
+            // pmgfast joins the legs of a mail by queue id, not Message-ID (which need not be
+            // unique); pairing them only delays printing, so it is skipped.
+            let mut q = qe.borrow_mut();
+            if q.msgid.is_empty() {
+                q.msgid = msgid.into();
+            }
+            q.cleanup = true;
             return;
         }
         {

@@ -7,8 +7,8 @@
 
 use std::rc::{Rc, Weak};
 
-use super::entries::{QueuedRef, SessionRef, ToRow};
-use super::{Correlator, IdMatch};
+use super::entries::{FilteredRef, QueuedRef, Session, SessionRef, ToRow};
+use super::{Correlator, IdMatch, Prefilter};
 use crate::find::naive_find;
 use crate::model::{DStatus, Entry, EntryId, Flags, LogLine, Row, Section, SectionKind};
 
@@ -58,6 +58,24 @@ impl Correlator {
         }
         let s = se.borrow();
         let fe = s.filter();
+        if let Some(p) = &self.cfg.prefilter {
+            let fb = fe.as_ref().map(|f| f.borrow());
+            let first = fb.as_ref().map_or(s.time, |f| s.time.min(f.first_time));
+            let text = s.text_match || fb.as_ref().is_some_and(|f| f.text_match);
+            let from = s
+                .rejected
+                .iter()
+                .map(|r| &r.from[..])
+                .chain([&s.bq_from[..]]);
+            let to = s
+                .rejected
+                .iter()
+                .map(|r| &r.to[..])
+                .chain(fb.iter().flat_map(|f| f.rows.iter().map(|r| &r.to[..])));
+            if !p.may_want(first, text, &[&s.client], from, to) {
+                return;
+            }
+        }
         if f.text {
             let filter_match = fe.as_ref().is_some_and(|f| f.borrow().text_match);
             if !s.text_match && !filter_match {
@@ -251,6 +269,11 @@ impl Correlator {
             return;
         }
 
+        if let Some(p) = &self.cfg.prefilter {
+            if !self.queued_may_be_wanted(p, qe, se, fe.as_ref(), bq_session.as_ref()) {
+                return;
+            }
+        }
         let mut q = qe.borrow_mut();
         if q.bq_filtered {
             for r in q.rows.iter_mut() {
@@ -388,7 +411,7 @@ impl Correlator {
         // before-queue run (proxy or milter: the entry is the whole mail); an after-queue copy
         // is printed without its run, or with it if the copy left the queue before the received
         // copy's LMTP reply was logged.
-        let relayed = match self.accept_targets.remove(&q.qid) {
+        let relayed = match self.accept_targets.remove(&q.qid[..]) {
             None => false,
             Some(target) => match &fe {
                 Some(own) if Weak::ptr_eq(&target, &Rc::downgrade(own)) => {
@@ -421,6 +444,61 @@ impl Correlator {
             sections,
             first_time,
         });
+    }
+
+    /// The prefilter for a queue entry: an entry joined with others (accepted onto another
+    /// queue id, or named as such a copy) is always printed; the mail filter decides.
+    fn queued_may_be_wanted(
+        &self,
+        p: &Prefilter,
+        qe: &QueuedRef,
+        se: Option<&SessionRef>,
+        fe: Option<&FilteredRef>,
+        bq: Option<&SessionRef>,
+    ) -> bool {
+        let q = qe.borrow();
+        let fb = fe.map(|f| f.borrow());
+        let named = self
+            .accept_targets
+            .get(&q.qid[..])
+            .is_some_and(|target| match fe {
+                Some(own) if Weak::ptr_eq(target, &Rc::downgrade(own)) => {
+                    !(own.borrow().bq || q.milter)
+                }
+                _ => true,
+            });
+        let joined = named
+            || fb.as_ref().is_some_and(|f| {
+                f.rows
+                    .iter()
+                    .any(|r| r.status == DStatus::Accept && !r.relay.is_empty() && r.relay != q.qid)
+            });
+        if joined {
+            return true;
+        }
+        let sessions: Vec<std::cell::Ref<'_, Session>> = [se, bq, q.smtpd.as_ref()]
+            .into_iter()
+            .flatten()
+            .map(|s| s.borrow())
+            .collect();
+        let mut first = q.first_time;
+        let mut text = q.text_match;
+        let mut clients: Vec<&[u8]> = vec![&q.client];
+        for s in &sessions {
+            first = first.min(s.time);
+            text |= s.text_match;
+            clients.push(&s.client);
+        }
+        if let Some(f) = &fb {
+            first = first.min(f.first_time);
+            text |= f.text_match;
+        }
+        let to = q
+            .rows
+            .iter()
+            .map(|r| &r.to[..])
+            .chain(fb.iter().flat_map(|f| f.rows.iter().map(|r| &r.to[..])));
+        p.may_want(first, text, &clients, std::iter::once(&q.from[..]), to)
     }
 
     /// A removed queue entry prints when its session, its before-queue session, its twin and
@@ -468,7 +546,7 @@ impl Correlator {
         self.free_queued(&qid, smtpd.as_ref());
         if let (Some(fe), false) = (&filter, bq_filtered) {
             let id = fe.borrow().id.clone();
-            self.filtered.remove(&id);
+            self.filtered.remove(&id[..]);
         }
     }
 
@@ -536,7 +614,7 @@ impl Correlator {
             let filter = q.borrow().filter.clone();
             if let Some(f) = filter {
                 let id = f.borrow().id.clone();
-                self.filtered.remove(&id);
+                self.filtered.remove(&id[..]);
             }
         }
     }

@@ -19,7 +19,7 @@ use super::update::{feed_files, number_files, plan};
 use crate::correlate::{Config, Correlator, PrintFilter};
 use crate::error::Error;
 use crate::find::Finder;
-use crate::mails::{Assembler, Mail, MailFilter, Status};
+use crate::mails::{merge_fragments, Assembler, Mail, MailFilter, Status};
 use crate::model::{DStatus, Entry, EntryId};
 use crate::search::{finish, Found, Query};
 use crate::syslog::Dialect;
@@ -213,52 +213,6 @@ fn candidates(store: &mut Store, q: &Query, lo: i64, hi: i64) -> Result<Vec<Key>
     Ok(out)
 }
 
-/// Combines the fragments of one queue entry (printed in parts) into one entry.
-fn merge_fragments(mut parts: Vec<Entry>) -> Entry {
-    parts.sort_by_key(|e| e.first_time);
-    let mut it = parts.into_iter();
-    let mut acc = it.next().expect("at least one fragment");
-    for e in it {
-        acc.ctime = acc.ctime.max(e.ctime);
-        acc.size = acc.size.max(e.size);
-        for (mine, theirs) in [
-            (&mut acc.client, e.client),
-            (&mut acc.origin, e.origin),
-            (&mut acc.msgid, e.msgid),
-            (&mut acc.filter_id, e.filter_id),
-        ] {
-            if mine.is_empty() {
-                *mine = theirs;
-            }
-        }
-        acc.text_match |= e.text_match;
-        // rows are printed newest first: the later fragment's rows go in front
-        let mut rows = e.rows;
-        for r in &mut rows {
-            if r.from.is_empty() && !acc.rows.is_empty() {
-                r.from = acc.rows[0].from.clone();
-            }
-        }
-        rows.append(&mut acc.rows);
-        acc.rows = rows;
-        acc.sections.extend(e.sections);
-        acc.flags.relayed |= e.flags.relayed;
-    }
-    if let Some(from) = acc
-        .rows
-        .iter()
-        .map(|r| r.from.clone())
-        .find(|f| !f.is_empty())
-    {
-        for r in &mut acc.rows {
-            if r.from.is_empty() {
-                r.from = from.clone();
-            }
-        }
-    }
-    acc
-}
-
 /// Builds the mail of a group of related entries.
 fn mail_of(group: Vec<Entry>) -> Mail {
     let mut by_id: Vec<(EntryId, Vec<Entry>)> = Vec::new();
@@ -384,6 +338,7 @@ fn scan_tail(
         end: i64::MAX,
         keep_lines: q.keep_lines,
         filter: PrintFilter::default(),
+        prefilter: Some(crate::search::prefilter(q)),
     };
     let stamps = StampReader::new(q.now, zone, LocalRule::Zone(zone.clone()));
     let mut cor = Correlator::new(cfg, stamps);

@@ -172,6 +172,7 @@ pub fn update(
         end: i64::MAX,
         keep_lines: true,
         filter: PrintFilter::default(),
+        prefilter: None,
     };
     let stamps = StampReader::new(opts.now, zone, LocalRule::Zone(zone.clone()));
     let mut cor = Correlator::new(cfg, stamps);
