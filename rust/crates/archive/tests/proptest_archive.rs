@@ -85,8 +85,19 @@ fn edit() -> impl Strategy<Value = Edit> {
     ]
 }
 
+/// 400 cases in CI; `PROPTEST_CASES` sets more for a long run.
+fn config() -> ProptestConfig {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok());
+    ProptestConfig {
+        cases: cases.unwrap_or(400),
+        ..ProptestConfig::default()
+    }
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+    #![proptest_config(config())]
 
     #[test]
     fn arbitrary_bytes_behind_a_signature(sig in prop::sample::select(SIGNATURES), tail in prop::collection::vec(any::<u8>(), 0..2048)) {

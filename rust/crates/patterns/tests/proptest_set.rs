@@ -70,8 +70,19 @@ fn alone(spec: &PatternSpec) -> Option<meta::Regex> {
     meta::Regex::builder().build_from_hir(&hir).ok()
 }
 
+/// 256 cases in CI; `PROPTEST_CASES` sets more for a long run.
+fn config() -> ProptestConfig {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok());
+    ProptestConfig {
+        cases: cases.unwrap_or(256),
+        ..ProptestConfig::default()
+    }
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    #![proptest_config(config())]
 
     #[test]
     fn sets_never_panic(specs in prop::collection::vec(spec(), 0..8), texts in prop::collection::vec(subject(), 1..4)) {
