@@ -28,7 +28,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from pmgfast import mime
+from pmgfast import mime, unpack
 from pmgfast.actions import generate, rewrite
 from pmgfast.actions import log as loglines
 from pmgfast.actions.effects import DryRun, Effects
@@ -321,10 +321,15 @@ class Pipeline:
             item.cleanup()
         for line, is_error in report.log:
             self.log(line, is_error)
+        archives = (
+            unpack.list_parts(message, fid, self.settings.max_parts, self.log)
+            if unpack.needed(ruleset, env.trusted, report.virus)
+            else {}
+        )
         facts = MessageFacts(
             sender=env.sender,
             recipients=env.addresses,
-            parts=tuple(_fact_part(p) for p in parts) or (FactPart(1),),
+            parts=tuple(_fact_part(p, archives.get(p.aid)) for p in parts) or (FactPart(1),),
             client_ip=env.client_address,
             trusted=env.trusted,
             time=datetime.fromtimestamp(mail.received),
@@ -536,7 +541,7 @@ def _header_type(part: Any) -> str:
     return ""
 
 
-def _fact_part(part: Any) -> FactPart:
+def _fact_part(part: Any, contents: unpack.Contents | None = None) -> FactPart:
     return FactPart(
         aid=part.aid,
         parent=part.parent,
@@ -546,6 +551,8 @@ def _fact_part(part: Any) -> FactPart:
         filename=part.filename,
         charset=part.charset,
         headers=tuple(part.headers),
+        archive_types=contents.types if contents else (),
+        archive_filenames=contents.filenames if contents else (),
     )
 
 
