@@ -321,11 +321,10 @@ class PgTokenStore:
     def dump(self) -> Iterator[tuple[int, int, int]]:
         self.flush()
         conn = self._db()
-        with conn.cursor(name="bayes_dump") as cur:
+        with conn.transaction(), conn.cursor(name="bayes_dump") as cur:  # a server-side cursor
             cur.execute("SELECT Token, Spam, Ham FROM BayesToken ORDER BY Token")
             for token, s, h in cur:
                 yield int(token), int(s), int(h)
-        conn.commit()
 
     def load(self, rows: Iterable[tuple[int, int, int]], nspam: int, nham: int) -> int:
         """Replace the store's content with ``rows`` (import); returns how many tokens."""

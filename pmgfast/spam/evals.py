@@ -320,13 +320,24 @@ def base64_text(view: MailView) -> bool:
 @register("qp_long_line")
 def qp_long_line(view: MailView, max_len: int = 76) -> bool:
     """A quoted-printable part with a line longer than the 76 characters QP allows."""
-    for part in view.text_parts:
-        if part.transfer_encoding != "quoted-printable" or part.body_start < 0:
-            continue
-        body = view.raw[part.body_start : part.body_end]
-        if any(len(line) > int(max_len) for line in body.splitlines()):
-            return True
-    return False
+    limit = int(max_len)
+    qp = [p for p in view.text_parts if p.transfer_encoding == "quoted-printable"]
+    if not qp:
+        return False
+    if all(p.body_start >= 0 for p in qp):
+        bodies = [view.raw[p.body_start : p.body_end] for p in qp]
+    else:  # the pure walk has no offsets: the stdlib parser gives the encoded bodies
+        import email
+        import email.policy
+
+        msg = email.message_from_bytes(view.raw, policy=email.policy.compat32)
+        bodies = [
+            str(part.get_payload()).encode("latin-1", "replace")
+            for part in msg.walk()
+            if not part.is_multipart()
+            and str(part.get("Content-Transfer-Encoding", "")).strip().lower() == "quoted-printable"
+        ]
+    return any(len(line) > limit for body in bodies for line in body.splitlines())
 
 
 @register("no_text_parts")
