@@ -593,6 +593,53 @@ KEYS: tuple[Key, ...] = (
         "Reject at SMTP time a message that fails DMARC under the sender's p=reject policy "
         "(off: DMARC only adds spam score, as in PMG).",
     ),
+    # SMTP-level protection and the Postfix side (issue 11)
+    _integer(
+        "pmgfast",
+        "greylist_delay",
+        180,
+        "Seconds a new greylist triple is deferred before a retry passes (PMG: 3 minutes, "
+        "fixed; the retry window of 2 days and the 36-day lifetime are PMG's).",
+        minimum=0,
+        maximum=86400,
+    ),
+    _string(
+        "pmgfast",
+        "postfix_dir",
+        "/etc/postfix",
+        "Postfix configuration directory 'pmgfast config sync' writes main.cf, master.cf and "
+        "the lookup tables into (tables under its pmgfast/ subdirectory), and whose Postfix "
+        "'sync --restart' reloads (postfix -c DIR reload).",
+        pattern=r"/([^/\0]+/)*[^/\0]+",
+    ),
+    _string(
+        "pmgfast",
+        "postfix_queue_dir",
+        "/var/spool/postfix",
+        "Postfix queue_directory in the rendered main.cf.",
+        pattern=r"/([^/\0]+/)*[^/\0]+",
+    ),
+    _string(
+        "pmgfast",
+        "postfix_data_dir",
+        "/var/lib/postfix",
+        "Postfix data_directory in the rendered main.cf (caches, TLS session cache).",
+        pattern=r"/([^/\0]+/)*[^/\0]+",
+    ),
+    _string(
+        "pmgfast",
+        "postfix_inet_interfaces",
+        "all",
+        "Postfix inet_interfaces: the addresses the SMTP ports listen on (PMG: all).",
+    ),
+    _string(
+        "pmgfast",
+        "postfix_filter_ports",
+        "10024,10023",
+        "After-queue filtering: the loopback ports of the filter smtpds that run the milter, "
+        "incoming,outgoing (PMG's pmg-smtp-filter ports 10024 and 10023).",
+        pattern=r"\d{1,5},\d{1,5}",
+    ),
 )
 
 SECTIONS: dict[str, dict[str, Key]] = {}
