@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_FIELD_START = re.compile(rb"[!-9;-~]+[ \t]*:")
+_FIELD_START = re.compile(rb"[!-9;-~]+:")  # as the MIME walk reads a field line
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,14 +57,15 @@ def split_head(raw: bytes) -> tuple[list[Field], int]:
         content = line.rstrip(b"\r\n")
         if not content:
             return fields, line_end
-        if content[:1] in (b" ", b"\t") and fields:
-            last = fields[-1]
-            fields[-1] = Field(last.name, last.value + b"\n" + content)
+        if content[:1] in (b" ", b"\t"):
+            if fields:
+                last = fields[-1]
+                fields[-1] = Field(last.name, last.value + b"\n" + content)
         elif _FIELD_START.match(content):
             name, _, value = content.partition(b":")
-            fields.append(Field(name.rstrip(b" \t").decode("utf-8", "surrogateescape"), value))
-        elif content.startswith(b"From ") and not fields:
-            pass  # mbox From_ line: not a header, dropped as Postfix would
+            fields.append(Field(name.decode("utf-8", "surrogateescape"), value))
+        elif content.startswith(b"From "):
+            pass  # mbox From_ line: not a field (the MIME walk also reads past it)
         else:
             return fields, pos
         pos = line_end

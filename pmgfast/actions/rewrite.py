@@ -43,6 +43,7 @@ from pmgfast.rules.outcome import (
 )
 
 _CONTENT_FIELD = re.compile(r"content-.*", re.IGNORECASE)
+_FIELD_LINE = re.compile(rb"[!-9;-~]+:")
 _BODY_OPEN = re.compile(r"<body[^>]*>", re.IGNORECASE)
 _BODY_CLOSE = re.compile(r"</body\s*>", re.IGNORECASE)
 
@@ -117,6 +118,37 @@ def _boundary_line(line: bytes, delimiter: bytes) -> bool | None:
     return closing if not rest.strip(b" \t\r\n") else None
 
 
+def _is_field_line(line: bytes) -> bool:
+    return line.startswith((b"From ", b" ", b"\t")) or bool(_FIELD_LINE.match(line))
+
+
+def _status_blocks(raw: bytes, start: int, end: int) -> list[tuple[int, int, int]]:
+    """(header start, body start, body end) of each field block of a delivery-status body."""
+    blocks = []
+    pos = start
+    while pos < end:
+        header_start = pos
+        while pos < end:
+            nl = raw.find(b"\n", pos, end)
+            line_end = end if nl < 0 else nl + 1
+            line = raw[pos:line_end]
+            if not line.strip(b"\r\n") or not _is_field_line(line):
+                break
+            pos = line_end
+        body_start = pos
+        while pos < end:
+            nl = raw.find(b"\n", pos, end)
+            line_end = end if nl < 0 else nl + 1
+            if not raw[pos:line_end].strip(b"\r\n"):
+                break
+            pos = line_end
+        blocks.append((header_start, body_start, pos))
+        if pos < end:
+            nl = raw.find(b"\n", pos, end)
+            pos = end if nl < 0 else nl + 1
+    return blocks
+
+
 def locate(raw: bytes, parts: Sequence[Any]) -> list[Span]:
     """Byte offsets for a part table that has none (the pure walk's ``-1``), found by
     following the multipart boundaries the way ``email.feedparser`` does for well-formed
@@ -126,8 +158,21 @@ def locate(raw: bytes, parts: Sequence[Any]) -> list[Span]:
         children.setdefault(p.parent, []).append(p)
     spans: dict[int, Span] = {}
 
+    def strip_target(part: Any) -> Any | None:
+        """The node whose line end email.feedparser strips after a multipart's child: the
+        child itself when it is a leaf, the enclosed message's for message/*, none for a
+        multipart."""
+        while part is not None:
+            if part.content_type.startswith("multipart/"):
+                return None
+            if not part.content_type.startswith("message/") or part.is_leaf:
+                return part
+            kids = children.get(part.aid, [])
+            part = kids[0] if kids else None
+        return None
+
     def place(part: Any, start: int, end: int) -> None:
-        _fields, body_at = split_head(raw[start:end])
+        _, body_at = split_head(raw[start:end])
         body_start = start + body_at
         spans[part.aid] = Span(
             part.aid,
@@ -152,7 +197,10 @@ def locate(raw: bytes, parts: Sequence[Any]) -> list[Span]:
                 line_end = end if nl < 0 else nl + 1
                 kind = _boundary_line(raw[pos:line_end], delimiter)
                 if kind is not None:
-                    marks.append((pos, line_end))
+                    if marks and marks[-1][1] == pos and not kind:
+                        marks[-1] = (marks[-1][0], line_end)  # delimiters in a row: one
+                    else:
+                        marks.append((pos, line_end))
                     if kind:
                         break
                 pos = line_end
@@ -162,12 +210,31 @@ def locate(raw: bytes, parts: Sequence[Any]) -> list[Span]:
                     continue
                 kid_start = marks[i][1]
                 kid_end = marks[i + 1][0] if i + 1 < len(marks) else end
-                if i + 1 < len(marks):  # the line end before a delimiter belongs to it
-                    if raw[kid_end - 2 : kid_end] == b"\r\n":
-                        kid_end -= 2
-                    elif raw[kid_end - 1 : kid_end] == b"\n":
-                        kid_end -= 1
                 place(kid, kid_start, max(kid_start, kid_end))
+                target = strip_target(kid)
+                if target is not None and target.aid in spans:
+                    span = spans[target.aid]
+                    cut = span.body_end
+                    if raw[cut - 2 : cut] == b"\r\n" and cut - 2 >= span.body_start:
+                        cut -= 2
+                    elif raw[cut - 1 : cut] == b"\n" and cut - 1 >= span.body_start:
+                        cut -= 1
+                    spans[target.aid] = Span(
+                        span.aid,
+                        span.parent,
+                        span.is_leaf,
+                        span.header_start,
+                        span.body_start,
+                        cut,
+                        span.transfer_encoding,
+                        span.charset,
+                    )
+        elif part.content_type == "message/delivery-status":
+            # blocks of fields separated by blank lines, one part each (email.feedparser)
+            for kid, (hs, bs, be) in zip(kids, _status_blocks(raw, body_start, end), strict=False):
+                spans[kid.aid] = Span(
+                    kid.aid, kid.parent, kid.is_leaf, hs, bs, be, kid.transfer_encoding, kid.charset
+                )
         else:  # message/*: the body is the enclosed message
             for kid in kids:
                 place(kid, body_start, end)
@@ -346,12 +413,20 @@ def _decode(data: bytes, cte: str) -> bytes:
     return data
 
 
-def _encode(data: bytes, cte: str, eol: bytes) -> bytes:
+def _encode(data: bytes, cte: str, eol: bytes, trailing_eol: bool = True) -> bytes:
+    """``data`` in transfer encoding ``cte``; ``trailing_eol``: end with a line end (as the
+    encoded body being replaced did)."""
     if cte == "base64":
         b64 = base64.b64encode(data)
-        return eol.join(b64[i : i + 76] for i in range(0, len(b64), 76))
+        out = eol.join(b64[i : i + 76] for i in range(0, len(b64), 76))
+        return out + eol if trailing_eol and out else out
     if cte == "quoted-printable":
-        return quopri.encodestring(data.replace(b"\r\n", b"\n")).rstrip(b"\n").replace(b"\n", eol)
+        out = quopri.encodestring(data.replace(b"\r\n", b"\n")).replace(b"\n", eol)
+        if not trailing_eol and out.endswith(eol):
+            out = out[: -len(eol)]
+        elif trailing_eol and out and not out.endswith(eol):
+            out += b"=" + eol  # a soft line break keeps the decoded text unchanged
+        return out
     return data
 
 
@@ -386,11 +461,12 @@ def _new_text(
         new = _insert(text, pre, post, html, eol.decode()).encode(charset, "surrogateescape")
     except (LookupError, UnicodeError, ValueError):
         return None
+    trailing = data.endswith(b"\n")
     if cte in ("base64", "quoted-printable"):
-        return _encode(new, cte, eol), cte
+        return _encode(new, cte, eol, trailing), cte
     if cte in ("8bit", "binary") or new.isascii():
         return new, cte
-    return _encode(new, "quoted-printable", eol), "quoted-printable"
+    return _encode(new, "quoted-printable", eol, trailing), "quoted-printable"
 
 
 def _disclaimed_leaf(
