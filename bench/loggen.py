@@ -12,6 +12,9 @@ per day, rotated like logrotate with ``delaycompress``: ``syslog`` (newest), ``s
 Usage: ``python -m bench.loggen OUTDIR --mails-per-day 1000000 --days 7 --seed 1``
 """
 
+# Log line templates are written out whole, as Postfix prints them: long lines are data here.
+# ruff: noqa: E501
+
 from __future__ import annotations
 
 import argparse
@@ -68,8 +71,11 @@ class Names:
         ]
         self.heavy = [f"newsletter@{d}" for d in rng.sample(self.domains, 30)]
         self.hosts = [
-            (f"mail{rng.randint(1, 9)}.{d}", f"{rng.randint(11, 223)}.{rng.randint(0, 255)}."
-             f"{rng.randint(0, 255)}.{rng.randint(1, 254)}")
+            (
+                f"mail{rng.randint(1, 9)}.{d}",
+                f"{rng.randint(11, 223)}.{rng.randint(0, 255)}."
+                f"{rng.randint(0, 255)}.{rng.randint(1, 254)}",
+            )
             for d in rng.sample(self.domains, 2000)
         ]
         self.inside = [f"10.1.{rng.randint(0, 20)}.{rng.randint(2, 250)}" for _ in range(300)]
@@ -219,8 +225,14 @@ class Generator:
     def _postscreen(self, t: int) -> None:
         host, ip = self.rng.choice(self.names.hosts)
         to = self.rng.choice(self.names.users)
-        self.w.at(t, f"postfix/postscreen[1001]: CONNECT from [{ip}]:{self.rng.randint(1024, 65535)} to [192.0.2.25]:25")
-        self.w.at(t + 1, f"postfix/postscreen[1001]: NOQUEUE: reject: RCPT from [{ip}]:{self.rng.randint(1024, 65535)}: 550 5.7.1 Service unavailable; client [{ip}] blocked using zen.spamhaus.org; from=<{self._sender()}>, to=<{to}>, proto=ESMTP, helo=<{host}>")
+        self.w.at(
+            t,
+            f"postfix/postscreen[1001]: CONNECT from [{ip}]:{self.rng.randint(1024, 65535)} to [192.0.2.25]:25",
+        )
+        self.w.at(
+            t + 1,
+            f"postfix/postscreen[1001]: NOQUEUE: reject: RCPT from [{ip}]:{self.rng.randint(1024, 65535)}: 550 5.7.1 Service unavailable; client [{ip}] blocked using zen.spamhaus.org; from=<{self._sender()}>, to=<{to}>, proto=ESMTP, helo=<{host}>",
+        )
 
     def _session_open(self, t: int, host: str, ip: str, pid: int) -> None:
         self.w.at(t, f"postfix/smtpd[{pid}]: connect from {host}[{ip}]")
@@ -231,8 +243,14 @@ class Generator:
         self._session_open(t, host, ip, spid)
         sender = self._sender()
         to = f"{self.rng.choice(('nobody', 'admin', 'test', 'x'))}{self.rng.randint(1, 999)}@{self.rng.choice(INTERNAL)}"
-        self.w.at(t + 1, f"postfix/smtpd[{spid}]: NOQUEUE: reject: RCPT from {host}[{ip}]: 550 5.1.1 <{to}>: Recipient address rejected: User unknown in relay recipient table; from=<{sender}> to=<{to}> proto=ESMTP helo=<{host}>")
-        self.w.at(t + 1, f"postfix/smtpd[{spid}]: disconnect from {host}[{ip}] ehlo=1 mail=1 rcpt=0/1 quit=1 commands=3/4")
+        self.w.at(
+            t + 1,
+            f"postfix/smtpd[{spid}]: NOQUEUE: reject: RCPT from {host}[{ip}]: 550 5.1.1 <{to}>: Recipient address rejected: User unknown in relay recipient table; from=<{sender}> to=<{to}> proto=ESMTP helo=<{host}>",
+        )
+        self.w.at(
+            t + 1,
+            f"postfix/smtpd[{spid}]: disconnect from {host}[{ip}] ehlo=1 mail=1 rcpt=0/1 quit=1 commands=3/4",
+        )
 
     def _greylist(self, t: int) -> None:
         host, ip = self.rng.choice(self.names.hosts)
@@ -241,11 +259,19 @@ class Generator:
         sender = self._sender()
         rcpts = self._recipients()[:1]
         for to in rcpts:
-            self.w.at(t, f"postfix/smtpd[{spid}]: NOQUEUE: milter-reject: RCPT from {host}[{ip}]: 450 4.7.1 <{to}>: Recipient address rejected: Service is unavailable (try later); from=<{sender}> to=<{to}> proto=ESMTP helo=<{host}>")
-        self.w.at(t + 1, f"postfix/smtpd[{spid}]: disconnect from {host}[{ip}] ehlo=1 mail=1 rcpt=0/1 quit=1 commands=3/4")
+            self.w.at(
+                t,
+                f"postfix/smtpd[{spid}]: NOQUEUE: milter-reject: RCPT from {host}[{ip}]: 450 4.7.1 <{to}>: Recipient address rejected: Service is unavailable (try later); from=<{sender}> to=<{to}> proto=ESMTP helo=<{host}>",
+            )
+        self.w.at(
+            t + 1,
+            f"postfix/smtpd[{spid}]: disconnect from {host}[{ip}] ehlo=1 mail=1 rcpt=0/1 quit=1 commands=3/4",
+        )
         if self.rng.random() < 0.7:
             self.n += 1
-            self._inbound(t + self.rng.randint(300, 900), rcpts, {}, sender=sender, client=(host, ip))
+            self._inbound(
+                t + self.rng.randint(300, 900), rcpts, {}, sender=sender, client=(host, ip)
+            )
 
     def _quarantine(self, t: int) -> None:
         rcpts = self._recipients()
@@ -276,8 +302,18 @@ class Generator:
     def _outbound(self, t: int) -> None:
         ip = self.rng.choice(self.names.inside)
         user = self.rng.choice(self.names.users)
-        rcpts = [f"{self.rng.choice(('info', 'team', 'office'))}@{d}" for d in self.rng.sample(self.names.domains, self.rng.choice((1, 1, 1, 2)))]
-        self._inbound(t, rcpts, {}, sender=user, client=(f"pc{ip.rsplit('.', 1)[1]}.{user.split('@')[1]}", ip), outbound=True)
+        rcpts = [
+            f"{self.rng.choice(('info', 'team', 'office'))}@{d}"
+            for d in self.rng.sample(self.names.domains, self.rng.choice((1, 1, 1, 2)))
+        ]
+        self._inbound(
+            t,
+            rcpts,
+            {},
+            sender=user,
+            client=(f"pc{ip.rsplit('.', 1)[1]}.{user.split('@')[1]}", ip),
+            outbound=True,
+        )
 
     def _inbound(
         self,
@@ -312,11 +348,21 @@ class Generator:
         t1 = t + (rng.random() < 0.3)
         w.at(t1, f"postfix/cleanup[{cpid}]: {qid}: message-id={msgid}")
         w.at(t1, f"pmgfast-milter[{mpid}]: {fid}: new mail message-id={msgid}")
-        w.at(t1, f"pmgfast-milter[{mpid}]: {fid}: queue={qid} client={host}[{ip}] from=<{sender}> size={size}")
+        w.at(
+            t1,
+            f"pmgfast-milter[{mpid}]: {fid}: queue={qid} client={host}[{ip}] from=<{sender}> size={size}",
+        )
         spam_ms = rng.randint(40, 900)
         if not outbound:
-            hits = "BAYES_99(3.5),URIBL_BLACK(1.7)" if score >= 5 else "SPF_PASS(-0.001),DKIM_VALID(-0.1)"
-            w.at(t1, f"pmgfast-milter[{mpid}]: {fid}: SA score={score}/5 time={spam_ms / 1000:.3f} hits={hits}")
+            hits = (
+                "BAYES_99(3.5),URIBL_BLACK(1.7)"
+                if score >= 5
+                else "SPF_PASS(-0.001),DKIM_VALID(-0.1)"
+            )
+            w.at(
+                t1,
+                f"pmgfast-milter[{mpid}]: {fid}: SA score={score}/5 time={spam_ms / 1000:.3f} hits={hits}",
+            )
         if virus:
             w.at(t1, f"pmgfast-milter[{mpid}]: {fid}: virus detected: Eicar-Signature (clamav)")
         accepted = []
@@ -324,38 +370,79 @@ class Generator:
         for r in rcpts:
             f = fate.get(r)
             if f == "Q":
-                w.at(t1, f"pmgfast-milter[{mpid}]: {fid}: moved mail for <{r}> to spam quarantine - {self.ids.fid()} (rule: {RULES_SPAM})")
+                w.at(
+                    t1,
+                    f"pmgfast-milter[{mpid}]: {fid}: moved mail for <{r}> to spam quarantine - {self.ids.fid()} (rule: {RULES_SPAM})",
+                )
             elif f == "B":
-                w.at(t1, f"pmgfast-milter[{mpid}]: {fid}: block mail to <{r}> (rule: Block Viruses)")
+                w.at(
+                    t1, f"pmgfast-milter[{mpid}]: {fid}: block mail to <{r}> (rule: Block Viruses)"
+                )
             elif f == "S":
                 copy = copy or self.ids.qid()
-                w.at(t1, f"pmgfast-milter[{mpid}]: {fid}: accept mail to <{r}> ({copy}) (rule: Remove Executables)")
+                w.at(
+                    t1,
+                    f"pmgfast-milter[{mpid}]: {fid}: accept mail to <{r}> ({copy}) (rule: Remove Executables)",
+                )
             else:
                 accepted.append(r)
-                w.at(t1, f"pmgfast-milter[{mpid}]: {fid}: accept mail to <{r}> ({qid}) (rule: default-accept)")
+                w.at(
+                    t1,
+                    f"pmgfast-milter[{mpid}]: {fid}: accept mail to <{r}> ({qid}) (rule: default-accept)",
+                )
         total = spam_ms + rng.randint(5, 60)
-        w.at(t1, f"pmgfast-milter[{mpid}]: {fid}: processing time: {total / 1000:.3f} seconds ({spam_ms / 1000:.3f}, 0.010, 0)")
+        w.at(
+            t1,
+            f"pmgfast-milter[{mpid}]: {fid}: processing time: {total / 1000:.3f} seconds ({spam_ms / 1000:.3f}, 0.010, 0)",
+        )
         if copy is not None:
             rpid = 20000 + (self.n + 500) % 997
             w.at(t1, f"postfix/smtpd[{rpid}]: connect from localhost[127.0.0.1]")
-            w.at(t1, f"postfix/smtpd[{rpid}]: {copy}: client=localhost[127.0.0.1], orig_client={host}[{ip}]")
+            w.at(
+                t1,
+                f"postfix/smtpd[{rpid}]: {copy}: client=localhost[127.0.0.1], orig_client={host}[{ip}]",
+            )
             w.at(t1, f"postfix/cleanup[{cpid}]: {copy}: message-id={msgid}")
-            w.at(t1, f"postfix/qmgr[900]: {copy}: from=<{sender}>, size={size - 900}, nrcpt=1 (queue active)")
-            w.at(t1, f"postfix/smtpd[{rpid}]: disconnect from localhost[127.0.0.1] ehlo=1 xforward=1 mail=1 rcpt=1 data=1 quit=1 commands=6")
+            w.at(
+                t1,
+                f"postfix/qmgr[900]: {copy}: from=<{sender}>, size={size - 900}, nrcpt=1 (queue active)",
+            )
+            w.at(
+                t1,
+                f"postfix/smtpd[{rpid}]: disconnect from localhost[127.0.0.1] ehlo=1 xforward=1 mail=1 rcpt=1 data=1 quit=1 commands=6",
+            )
             split = [r for r in rcpts if fate.get(r) == "S"]
             self._deliver(t1 + 1, copy, split, sender, "sent", dpid + 1, outbound)
         t2 = t1 + (rng.random() < 0.5)
         if not accepted:
             what = "milter-discard" if any(fate.get(r) == "Q" for r in rcpts) else "milter-reject"
-            reply = "milter triggers DISCARD action" if what == "milter-discard" else f"5.7.1 Rejected for policy reasons ({fid})"
-            w.at(t2, f"postfix/cleanup[{cpid}]: {qid}: {what}: END-OF-MESSAGE from {host}[{ip}]: {reply}; from=<{sender}> to=<{rcpts[0]}> proto=ESMTP helo=<{host}>")
-            w.at(t2, f"postfix/smtpd[{spid}]: disconnect from {host}[{ip}] ehlo=1 mail=1 rcpt={len(rcpts)} data=1 quit=1 commands={4 + len(rcpts)}")
+            reply = (
+                "milter triggers DISCARD action"
+                if what == "milter-discard"
+                else f"5.7.1 Rejected for policy reasons ({fid})"
+            )
+            w.at(
+                t2,
+                f"postfix/cleanup[{cpid}]: {qid}: {what}: END-OF-MESSAGE from {host}[{ip}]: {reply}; from=<{sender}> to=<{rcpts[0]}> proto=ESMTP helo=<{host}>",
+            )
+            w.at(
+                t2,
+                f"postfix/smtpd[{spid}]: disconnect from {host}[{ip}] ehlo=1 mail=1 rcpt={len(rcpts)} data=1 quit=1 commands={4 + len(rcpts)}",
+            )
             return
-        w.at(t2, f"postfix/qmgr[900]: {qid}: from=<{sender}>, size={size}, nrcpt={len(accepted)} (queue active)")
-        w.at(t2, f"postfix/smtpd[{spid}]: disconnect from {host}[{ip}] ehlo=2 starttls=1 mail=1 rcpt={len(rcpts)} data=1 quit=1 commands={5 + len(rcpts)}")
+        w.at(
+            t2,
+            f"postfix/qmgr[900]: {qid}: from=<{sender}>, size={size}, nrcpt={len(accepted)} (queue active)",
+        )
+        w.at(
+            t2,
+            f"postfix/smtpd[{spid}]: disconnect from {host}[{ip}] ehlo=2 starttls=1 mail=1 rcpt={len(rcpts)} data=1 quit=1 commands={5 + len(rcpts)}",
+        )
         self._deliver(t2 + rng.randint(0, 2), qid, accepted, sender, delivery, dpid, outbound)
 
-    def _deliver(self, t: int, qid: str, rcpts: list[str], sender: str, how: str, pid: int, outbound: bool) -> None:
+    def _deliver(
+        self, t: int, qid: str, rcpts: list[str], sender: str, how: str, pid: int, outbound: bool
+    ) -> None:
         rng = self.rng
         w = self.w
         if outbound:
@@ -363,29 +450,53 @@ class Generator:
             relay = f"mx.{d}[{rng.randint(11, 223)}.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}]:25"
         else:
             relay = self.names.downstream[pid % 2]
-        w.at(t, f"postfix/smtp[{pid}]: Trusted TLS connection established to {relay}: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)")
+        w.at(
+            t,
+            f"postfix/smtp[{pid}]: Trusted TLS connection established to {relay}: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)",
+        )
         bounced = []
         for r in rcpts:
             delay = rng.randint(1, 30) / 10
             if how == "deferred":
-                w.at(t, f"postfix/smtp[{pid}]: {qid}: to=<{r}>, relay={relay}, delay={delay}, delays=0.1/0/0.5/{delay}, dsn=4.4.2, status=deferred (conversation with {relay.split(':')[0]} timed out while receiving the initial server greeting)")
+                w.at(
+                    t,
+                    f"postfix/smtp[{pid}]: {qid}: to=<{r}>, relay={relay}, delay={delay}, delays=0.1/0/0.5/{delay}, dsn=4.4.2, status=deferred (conversation with {relay.split(':')[0]} timed out while receiving the initial server greeting)",
+                )
             elif how == "bounced" and not bounced:
                 bounced.append(r)
-                w.at(t, f"postfix/smtp[{pid}]: {qid}: to=<{r}>, relay={relay}, delay={delay}, delays=0.1/0/0.5/{delay}, dsn=5.1.1, status=bounced (host {relay.split(':')[0]} said: 550 5.1.1 <{r}>: Recipient address rejected: User unknown (in reply to RCPT TO command))")
+                w.at(
+                    t,
+                    f"postfix/smtp[{pid}]: {qid}: to=<{r}>, relay={relay}, delay={delay}, delays=0.1/0/0.5/{delay}, dsn=5.1.1, status=bounced (host {relay.split(':')[0]} said: 550 5.1.1 <{r}>: Recipient address rejected: User unknown (in reply to RCPT TO command))",
+                )
             else:
-                w.at(t, f"postfix/smtp[{pid}]: {qid}: to=<{r}>, relay={relay}, delay={delay}, delays=0.1/0/0.5/{delay}, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as {rng.getrandbits(36):09X})")
+                w.at(
+                    t,
+                    f"postfix/smtp[{pid}]: {qid}: to=<{r}>, relay={relay}, delay={delay}, delays=0.1/0/0.5/{delay}, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as {rng.getrandbits(36):09X})",
+                )
         if how == "deferred":
             later = t + rng.randint(600, 3600)
             for r in rcpts:
-                w.at(later, f"postfix/smtp[{pid}]: {qid}: to=<{r}>, relay={relay}, delay={later - t}, delays={later - t - 1}/0/0.5/0.5, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as {rng.getrandbits(36):09X})")
+                w.at(
+                    later,
+                    f"postfix/smtp[{pid}]: {qid}: to=<{r}>, relay={relay}, delay={later - t}, delays={later - t - 1}/0/0.5/0.5, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as {rng.getrandbits(36):09X})",
+                )
             w.at(later, f"postfix/qmgr[900]: {qid}: removed")
             return
         if bounced:
             ndr = self.ids.qid()
-            w.at(t, f"postfix/cleanup[{30000 + self.n % 53}]: {ndr}: message-id=<{t}.{ndr}@{HOST}.corp.example>")
-            w.at(t, f"postfix/bounce[{60000 + self.n % 31}]: {qid}: sender non-delivery notification: {ndr}")
+            w.at(
+                t,
+                f"postfix/cleanup[{30000 + self.n % 53}]: {ndr}: message-id=<{t}.{ndr}@{HOST}.corp.example>",
+            )
+            w.at(
+                t,
+                f"postfix/bounce[{60000 + self.n % 31}]: {qid}: sender non-delivery notification: {ndr}",
+            )
             w.at(t, f"postfix/qmgr[900]: {ndr}: from=<>, size=4021, nrcpt=1 (queue active)")
-            w.at(t + 1, f"postfix/smtp[{pid}]: {ndr}: to=<{sender}>, relay=mx.{sender.split('@')[1]}[198.51.100.{rng.randint(1, 254)}]:25, delay=0.6, delays=0/0/0.3/0.3, dsn=2.0.0, status=sent (250 2.0.0 Ok)")
+            w.at(
+                t + 1,
+                f"postfix/smtp[{pid}]: {ndr}: to=<{sender}>, relay=mx.{sender.split('@')[1]}[198.51.100.{rng.randint(1, 254)}]:25, delay=0.6, delays=0/0/0.3/0.3, dsn=2.0.0, status=sent (250 2.0.0 Ok)",
+            )
             w.at(t + 1, f"postfix/qmgr[900]: {ndr}: removed")
         w.at(t, f"postfix/qmgr[900]: {qid}: removed")
 
@@ -433,12 +544,25 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--start", default="2024-03-11", help="first day, YYYY-MM-DD (UTC)")
     p.add_argument("--base", default="syslog")
-    p.add_argument("--gzip-from", type=int, default=2, help="rotation index from which files are gzipped")
+    p.add_argument(
+        "--gzip-from", type=int, default=2, help="rotation index from which files are gzipped"
+    )
     a = p.parse_args(argv)
     clock = time.perf_counter()
-    paths = generate(a.out, mails_per_day=a.mails_per_day, days=a.days, seed=a.seed, start=a.start, base=a.base, gzip_from=a.gzip_from)
+    paths = generate(
+        a.out,
+        mails_per_day=a.mails_per_day,
+        days=a.days,
+        seed=a.seed,
+        start=a.start,
+        base=a.base,
+        gzip_from=a.gzip_from,
+    )
     size = sum(x.stat().st_size for x in paths)
-    print(f"wrote {len(paths)} files, {size / 1e6:.1f} MB on disk, in {time.perf_counter() - clock:.1f} s", file=sys.stderr)
+    print(
+        f"wrote {len(paths)} files, {size / 1e6:.1f} MB on disk, in {time.perf_counter() - clock:.1f} s",
+        file=sys.stderr,
+    )
     return 0
 
 
