@@ -8,6 +8,7 @@ notified; clean mail is delivered; clamd stopped means 451 (before-queue) or a d
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -51,6 +52,7 @@ def av_gateway(request, pg_server, av_clamd: ClamdServer) -> Iterator[Gateway]:
     yield gw
     gw.stop()
     pg_server.drop_database(name)
+    shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture
