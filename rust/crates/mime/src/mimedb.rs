@@ -32,6 +32,9 @@ struct Entry {
     priority: u32,
     mime: &'static str,
     matches: Vec<Match>,
+    /// When every top-level match is an unmasked compare at offset 0: the first bytes that
+    /// can match (a quick pre-check; 256 flags).
+    first: Option<Box<[bool; 256]>>,
 }
 
 struct Glob {
@@ -49,6 +52,9 @@ struct Db {
     magic: Vec<Entry>,
     literal: Vec<Glob>,
     suffix: Vec<Glob>,
+    /// Suffix globs by their last `.ext` (ASCII lower-cased); the rest are in `suffix_other`.
+    suffix_by_ext: std::collections::HashMap<String, Vec<usize>>,
+    suffix_other: Vec<usize>,
     full: Vec<Glob>,
 }
 
@@ -71,6 +77,8 @@ fn load() -> Db {
         magic: Vec::new(),
         literal: Vec::new(),
         suffix: Vec::new(),
+        suffix_by_ext: Default::default(),
+        suffix_other: Vec::new(),
         full: Vec::new(),
     };
     for line in TABLE.lines() {
@@ -106,6 +114,7 @@ fn load() -> Db {
                 priority: f[1].parse().unwrap_or(50),
                 mime: f[2],
                 matches: Vec::new(),
+                first: None,
             }),
             Some("m") if f.len() == 6 => {
                 let value = hex(f[4]);
@@ -125,6 +134,27 @@ fn load() -> Db {
         }
     }
     db.magic.sort_by_key(|e| std::cmp::Reverse(e.priority));
+    for e in &mut db.magic {
+        let at_zero =
+            |m: &Match| m.start == 0 && m.end == 0 && m.mask.is_none() && !m.value.is_empty();
+        if !e.matches.is_empty() && e.matches.iter().all(at_zero) {
+            let mut first = Box::new([false; 256]);
+            for m in &e.matches {
+                first[m.value[0] as usize] = true;
+            }
+            e.first = Some(first);
+        }
+    }
+    for (i, g) in db.suffix.iter().enumerate() {
+        match g.key.rfind('.') {
+            Some(dot) => db
+                .suffix_by_ext
+                .entry(g.key[dot..].to_ascii_lowercase())
+                .or_default()
+                .push(i),
+            None => db.suffix_other.push(i),
+        }
+    }
     db
 }
 
@@ -139,6 +169,7 @@ fn match_at(m: &Match, data: &[u8]) -> bool {
         return false;
     }
     let hit = match &m.mask {
+        None if m.start == m.end => data.get(m.start..m.start + n) == Some(&m.value[..]),
         None => {
             if m.start + n > data.len() {
                 false
@@ -167,6 +198,9 @@ pub fn magic(data: &[u8]) -> &'static str {
         return "application/x-zerosize";
     }
     for e in &db().magic {
+        if e.first.as_ref().is_some_and(|f| !f[data[0] as usize]) {
+            continue;
+        }
         if e.matches.iter().any(|m| match_at(m, data)) {
             return e.mime;
         }
@@ -273,7 +307,15 @@ pub fn glob(name: &str) -> &'static str {
         return g.mime;
     }
     let mut best: Option<&Glob> = None;
-    for g in &d.suffix {
+    let by_ext = lower
+        .rfind('.')
+        .and_then(|dot| d.suffix_by_ext.get(&lower[dot..]));
+    for g in by_ext
+        .into_iter()
+        .flatten()
+        .chain(&d.suffix_other)
+        .map(|&i| &d.suffix[i])
+    {
         let hit = if g.case_sensitive {
             name.ends_with(&g.key)
         } else {
