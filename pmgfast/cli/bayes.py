@@ -18,14 +18,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-
 from pmgfast.cli import common
 from pmgfast.db import migrate
 from pmgfast.spam import evaluate
 from pmgfast.spam.bayes import BayesFilter
 from pmgfast.spam.bayes_store import PgTokenStore
 from pmgfast.spam.engine import SpamEngine, SpamSettings, load_rules, read_scores
-from pmgfast.spam.learn import Progress, learn_paths, total
+from pmgfast.spam.learn import LearnSummary, Progress, learn_paths, total
 from pmgfast.spam.scanner import CUSTOM_RULES, CUSTOM_SCORES
 
 EXPORT_HEADER = "# pmgfast bayes export v1"
@@ -75,7 +74,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _store(args: argparse.Namespace) -> Iterator[PgTokenStore]:
     with common.connection(common.database(args)) as conn:
         if migrate.current_version(conn) == 0:
-            raise SystemExit("pmgfast bayes: error: the database has no schema yet: run 'pmgfast db init'")
+            raise SystemExit(
+                "pmgfast bayes: error: the database has no schema yet: run 'pmgfast db init'"
+            )
         store = PgTokenStore(lambda: conn)
         try:
             yield store
@@ -111,11 +112,13 @@ def cmd_forget(args: argparse.Namespace) -> int:
     return 0
 
 
-def _summary(summary, nspam: int, nham: int) -> None:  # type: ignore[no-untyped-def]
+def _summary(summary: LearnSummary, nspam: int, nham: int) -> None:
     parts = ", ".join(f"{n} {status}" for status, n in sorted(summary.counts.items()))
     rate = summary.messages / summary.seconds if summary.seconds else 0.0
-    print(f"{summary.messages} messages ({parts or 'none'}) in {summary.seconds:.1f} s "
-          f"({rate:.0f} msg/s); the store now holds {nspam} spam and {nham} ham")
+    print(
+        f"{summary.messages} messages ({parts or 'none'}) in {summary.seconds:.1f} s "
+        f"({rate:.0f} msg/s); the store now holds {nspam} spam and {nham} ham"
+    )
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
@@ -134,9 +137,11 @@ def cmd_stats(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(data))
     else:
-        print(f"spam learned:  {nspam}\nham learned:   {nham}\ntokens:        {tokens}\n"
-              f"ready:         {'yes' if data['ready'] else 'no'} (needs {bayes.min_spam} spam "
-              f"and {bayes.min_ham} ham)")
+        print(
+            f"spam learned:  {nspam}\nham learned:   {nham}\ntokens:        {tokens}\n"
+            f"ready:         {'yes' if data['ready'] else 'no'} (needs {bayes.min_spam} spam "
+            f"and {bayes.min_ham} ham)"
+        )
     return 0
 
 
@@ -207,8 +212,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
         result = evaluate.train_test(args.train, args.test, args.threshold, progress)
     elif args.corpus is not None:
         result = evaluate.cross_validate(
-            args.corpus, args.folds, args.seed, args.threshold, args.spamassassin,
-            args.sa_cache, progress,
+            args.corpus,
+            args.folds,
+            args.seed,
+            args.threshold,
+            args.spamassassin,
+            args.sa_cache,
+            progress,
         )
     else:
         print("pmgfast bayes: error: give a corpus or --train and --test", file=sys.stderr)

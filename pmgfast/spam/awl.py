@@ -20,7 +20,7 @@ from typing import Protocol
 
 import psycopg
 
-__all__ = ["AWL_FACTOR", "MemoryAWL", "PgAWL", "AWLStore", "adjustment", "network_of"]
+__all__ = ["AWL_FACTOR", "AWLStore", "MemoryAWL", "PgAWL", "adjustment", "network_of"]
 
 AWL_FACTOR = 0.5
 

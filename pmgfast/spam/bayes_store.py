@@ -1,4 +1,4 @@
-"""Where the Bayesian filter keeps its token counts: :class:`PgTokenStore` and :class:`MemoryTokenStore`.
+"""Where the Bayesian filter keeps its token counts: PostgreSQL or memory.
 
 Both implement :class:`TokenStore`: the learned totals (``nspam``, ``nham``), the spam and ham
 counts of a batch of token ids, and learning (or forgetting: a negative count) a message's ids.
@@ -160,6 +160,7 @@ class PgTokenStore:
         self._dnspam = 0
         self._dnham = 0
         self._seen_pending: dict[str, str | None] = {}
+        self._seen_known: dict[str, str | None] = {}  # prefetched (learning in batches)
         self.pending_messages = 0
 
     # --- connection -----------------------------------------------------------------------
@@ -184,7 +185,9 @@ class PgTokenStore:
     def totals(self) -> tuple[int, int]:
         self._expire()
         if self._totals is None:
-            rows = dict(self._db().execute("SELECT Name, Value FROM BayesInfo").fetchall())
+            rows: dict[str, int] = dict(
+                self._db().execute("SELECT Name, Value FROM BayesInfo").fetchall()
+            )
             self._totals = (int(rows.get("nspam", 0)), int(rows.get("nham", 0)))
             self._db().commit()
         s, h = self._totals
@@ -213,9 +216,25 @@ class PgTokenStore:
             ham.append(max(0, h + dham.get(i, 0)))
         return spam, ham
 
+    def prefetch_seen(self, keys: Iterable[str]) -> None:
+        """Look up many ``BayesSeen`` keys in one query (a learning batch), so :meth:`seen`
+        needs no round trip per message."""
+        wanted = [k for k in keys if k not in self._seen_pending]
+        if not wanted:
+            return
+        conn = self._db()
+        rows = conn.execute(
+            "SELECT MsgID, Label FROM BayesSeen WHERE MsgID = ANY(%s)", (wanted,)
+        ).fetchall()
+        conn.commit()
+        self._seen_known = dict.fromkeys(wanted)
+        self._seen_known.update({str(k): str(v) for k, v in rows})
+
     def seen(self, key: str) -> str | None:
         if key in self._seen_pending:
             return self._seen_pending[key]
+        if key in self._seen_known:
+            return self._seen_known[key]
         conn = self._db()
         row = conn.execute("SELECT Label FROM BayesSeen WHERE MsgID = %s", (key,)).fetchone()
         conn.commit()
@@ -247,6 +266,8 @@ class PgTokenStore:
         conn = self._db()
         try:
             with conn.transaction():
+                # learning is repeatable, so a crash may lose the last batch but never corrupt
+                conn.execute("SET LOCAL synchronous_commit TO off")
                 conn.execute(
                     "CREATE TEMP TABLE IF NOT EXISTS bayes_delta "
                     "(Token bigint, Spam integer, Ham integer) ON COMMIT DELETE ROWS"
@@ -302,6 +323,7 @@ class PgTokenStore:
         self._dham.clear()
         self._dnspam = self._dnham = 0
         self._seen_pending.clear()
+        self._seen_known.clear()
         self.pending_messages = 0
 
     def clear(self) -> None:

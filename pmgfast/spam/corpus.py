@@ -43,7 +43,9 @@ def _is_mbox(path: Path) -> bool:
 
 def _files(root: Path) -> Iterator[Path]:
     for path in sorted(root.rglob("*")):
-        if path.is_file() and not any(part.startswith(".") for part in path.relative_to(root).parts):
+        if path.is_file() and not any(
+            part.startswith(".") for part in path.relative_to(root).parts
+        ):
             yield path
 
 
@@ -60,9 +62,9 @@ def iter_messages(paths: Iterable[Path]) -> Iterator[tuple[str, bytes]]:
             for file in _files(path):
                 yield from iter_messages([file])
         elif _is_mbox(path):
-            box = mailbox.mbox(str(path), factory=None, create=False)
-            for key in box.iterkeys():
-                yield f"{path}#{key}", box.get_bytes(key)
+            mbox = mailbox.mbox(str(path), factory=None, create=False)
+            for key in mbox.iterkeys():
+                yield f"{path}#{key}", mbox.get_bytes(key)
         elif path.is_file():
             yield str(path), path.read_bytes()
         else:
@@ -75,7 +77,9 @@ def count_messages(paths: Iterable[Path]) -> int:
     for path in paths:
         if path.is_dir():
             if (path / "cur").is_dir() or (path / "new").is_dir():
-                n += sum(1 for d in ("cur", "new") if (path / d).is_dir() for _ in (path / d).iterdir())
+                n += sum(
+                    1 for d in ("cur", "new") if (path / d).is_dir() for _ in (path / d).iterdir()
+                )
             else:
                 n += count_messages(list(_files(path)))
         elif _is_mbox(path):

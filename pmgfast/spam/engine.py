@@ -24,6 +24,7 @@ custom score names it.
 from __future__ import annotations
 
 import time
+from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -34,7 +35,7 @@ from pmgfast import mime
 from pmgfast.spam import rulefile
 from pmgfast.spam.awl import AWLStore, adjustment, network_of
 from pmgfast.spam.bayes import AutolearnPolicy, BayesFilter, autolearn_decision, key_of
-from pmgfast.spam.ruleset import CompiledRules
+from pmgfast.spam.ruleset import CompiledRules, RuleInfo
 from pmgfast.spam.view import Envelope, MailView
 
 __all__ = [
@@ -181,7 +182,12 @@ class SpamEngine:
     def errors(self) -> list[rulefile.LintError]:
         return self.rules.errors
 
-    def view(self, raw: bytes, envelope: Envelope = Envelope(), now: float | None = None) -> MailView:  # noqa: B008
+    def view(
+        self,
+        raw: bytes,
+        envelope: Envelope = Envelope(),  # noqa: B008 (frozen)
+        now: float | None = None,
+    ) -> MailView:
         """The message cut to ``maxspamsize`` and prepared for the tests."""
         limit = max(MIN_MAXSPAMSIZE, self.settings.maxspamsize)
         data = raw[:limit]
@@ -250,7 +256,14 @@ class SpamEngine:
             hits.append(Hit(AWL_RULE, round(delta, 3), AWL_DESC))
         return delta
 
-    def _autolearn(self, view, ids, infos, net_hits, probability) -> str:  # type: ignore[no-untyped-def]
+    def _autolearn(
+        self,
+        view: MailView,
+        ids: array[int],
+        infos: Sequence[RuleInfo],
+        net_hits: Sequence[Hit],
+        probability: float | None,
+    ) -> str:
         assert self.bayes is not None
         counted = [i for i in infos if not i.learn and "noautolearn" not in i.tflags]
         header = sum(i.score for i in counted if i.area == "header")

@@ -32,7 +32,9 @@ _ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 _ENTITY = re.compile(r"&#(?:x[0-9a-f]+|\d+);", re.IGNORECASE)
 _BASE64_WORD = re.compile(r"=\?[^?]+\?b\?", re.IGNORECASE)
 _DSN_TYPES = frozenset({"message/delivery-status", "message/global-delivery-status"})
-_BOUNCE_FROM = re.compile(r"^(?:mailer-daemon|postmaster|mail delivery (?:system|subsystem))\b", re.I)
+_BOUNCE_FROM = re.compile(
+    r"^(?:mailer-daemon|postmaster|mail delivery (?:system|subsystem))\b", re.I
+)
 _BOUNCE_SUBJECT = re.compile(
     r"\b(?:undeliver(?:able|ed)|delivery (?:status notification|failure|has failed)|"
     r"returned mail|failure notice|mail delivery failed)\b",
@@ -190,12 +192,7 @@ def received_bad_date(view: MailView) -> bool:
 def body_count(view: MailView, regex: str, at_least: int) -> bool:
     """The body matches ``regex`` (Python syntax) at least ``at_least`` times."""
     pattern = _compiled(str(regex))
-    n = 0
-    for _ in pattern.finditer(view.body):
-        n += 1
-        if n >= int(at_least):
-            return True
-    return False
+    return any(n >= int(at_least) for n, _ in enumerate(pattern.finditer(view.body), start=1))
 
 
 @lru_cache(maxsize=256)
@@ -267,9 +264,7 @@ def html_image_only(view: MailView, lo_chars: int, hi_chars: int) -> bool:
 @register("image_only")
 def image_only(view: MailView, max_chars: int) -> bool:
     """Image attachments and at most ``max_chars`` characters of text (no HTML needed)."""
-    has_image = any(
-        p.is_leaf and p.content_type.startswith("image/") for p in view.message.parts
-    )
+    has_image = any(p.is_leaf and p.content_type.startswith("image/") for p in view.message.parts)
     return has_image and len("".join(view.visible_text.split())) <= int(max_chars)
 
 
@@ -431,9 +426,7 @@ def _is_bounce(view: MailView) -> bool:
     sender = view.envelope.sender
     name, addr = view.from_address
     from_bounce = bool(_BOUNCE_FROM.match(addr) or _BOUNCE_FROM.match(name))
-    if (sender == "" or from_bounce) and _BOUNCE_SUBJECT.search(view.subject):
-        return True
-    return False
+    return (sender == "" or from_bounce) and bool(_BOUNCE_SUBJECT.search(view.subject))
 
 
 @register("bounce_message")
@@ -444,11 +437,17 @@ def bounce_message(view: MailView) -> bool:
         return False
     if not view.bounce_relays:
         return True
-    text = view.rawbody.lower() + "\n" + "\n".join(
-        (p.text or "").lower() for p in view.message.parts if p.content_type.startswith("message/")
+    text = (
+        view.rawbody.lower()
+        + "\n"
+        + "\n".join(
+            (p.text or "").lower()
+            for p in view.message.parts
+            if p.content_type.startswith("message/")
+        )
     )
     for part in view.message.parts:
-        if part.content_type.startswith("text/rfc822") or part.parent and part.depth >= 2:
+        if part.content_type.startswith("text/rfc822") or (part.parent and part.depth >= 2):
             for k, v in part.headers:
                 if k.lower() == "received":
                     text += "\n" + v.lower()

@@ -69,21 +69,28 @@ class EvalResult:
     neutralised: dict[str, str] = field(default_factory=lambda: dict(NEUTRALISED))
 
     def engine_metrics(self) -> Metrics:
-        return measure([s.sample.spam for s in self.scored], [s.engine for s in self.scored],
-                       self.threshold)
+        return measure(
+            [s.sample.spam for s in self.scored], [s.engine for s in self.scored], self.threshold
+        )
 
     def bayes_metrics(self) -> Metrics:
         rows = [s for s in self.scored if s.bayes is not None]
-        return measure([s.sample.spam for s in rows], [s.bayes for s in rows if s.bayes is not None],
-                       0.9, edges=(0, 0.01, 0.05, 0.2, 0.5, 0.8, 0.9, 0.95, 0.99, 0.999))
+        return measure(
+            [s.sample.spam for s in rows],
+            [s.bayes for s in rows if s.bayes is not None],
+            0.9,
+            edges=(0, 0.01, 0.05, 0.2, 0.5, 0.8, 0.9, 0.95, 0.99, 0.999),
+        )
 
     def sa_metrics(self, threshold: float | None = None) -> Metrics | None:
         if self.spamassassin is None:
             return None
         rows = [s for s in self.scored if s.sample.name in self.spamassassin]
-        return measure([s.sample.spam for s in rows],
-                       [self.spamassassin[s.sample.name] for s in rows],
-                       self.threshold if threshold is None else threshold)
+        return measure(
+            [s.sample.spam for s in rows],
+            [self.spamassassin[s.sample.name] for s in rows],
+            self.threshold if threshold is None else threshold,
+        )
 
     def errors(self) -> list[Scored]:
         return [s for s in self.scored if (s.engine >= self.threshold) != s.sample.spam]
@@ -109,7 +116,9 @@ class EvalResult:
         return out
 
 
-def _prepare(samples: Sequence[Sample], engine: SpamEngine) -> list[tuple[Sample, bytes, array[int]]]:
+def _prepare(
+    samples: Sequence[Sample], engine: SpamEngine
+) -> list[tuple[Sample, bytes, array[int]]]:
     out = []
     for s in samples:
         raw = s.path.read_bytes()
@@ -200,7 +209,10 @@ def _spamassassin(
     key = sorted(s.name for f in fold_list for s in f)
     if cache is not None and cache.exists():
         data = json.loads(cache.read_text())
-        if data.get("folds") == [[s.name for s in f] for f in fold_list] and sorted(data["scores"]) == key:
+        if (
+            data.get("folds") == [[s.name for s in f] for f in fold_list]
+            and sorted(data["scores"]) == key
+        ):
             progress(f"SpamAssassin scores read from {cache}")
             result.seconds["spamassassin"] = float(data.get("seconds", 0.0))
             return {k: float(v) for k, v in data["scores"].items()}
@@ -210,11 +222,15 @@ def _spamassassin(
     scores = sa_compare.run(fold_list, progress)
     result.seconds["spamassassin"] = time.monotonic() - started
     if cache is not None:
-        cache.write_text(json.dumps({
-            "folds": [[s.name for s in f] for f in fold_list],
-            "scores": scores,
-            "seconds": result.seconds["spamassassin"],
-        }))
+        cache.write_text(
+            json.dumps(
+                {
+                    "folds": [[s.name for s in f] for f in fold_list],
+                    "scores": scores,
+                    "seconds": result.seconds["spamassassin"],
+                }
+            )
+        )
     return scores
 
 
@@ -279,8 +295,10 @@ def format_report(result: EvalResult, show_errors: int = 0) -> str:
         lines.append("misclassified by the engine:")
         for s in result.errors()[:show_errors]:
             bayes = "-" if s.bayes is None else f"{s.bayes:.4f}"
-            lines.append(f"  {'spam' if s.sample.spam else 'ham '} {s.engine:6.2f} bayes={bayes} "
-                         f"{s.sample.name} {','.join(s.hits)}")
+            lines.append(
+                f"  {'spam' if s.sample.spam else 'ham '} {s.engine:6.2f} bayes={bayes} "
+                f"{s.sample.name} {','.join(s.hits)}"
+            )
     return "\n".join(lines)
 
 

@@ -13,12 +13,13 @@ from __future__ import annotations
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import TextIO
 
-from pmgfast.spam.bayes import BayesFilter
+from pmgfast.spam.bayes import BayesFilter, key_of
 from pmgfast.spam.corpus import count_messages, iter_messages
 from pmgfast.spam.engine import SpamEngine
 
@@ -28,7 +29,9 @@ __all__ = ["LearnSummary", "Progress", "learn_paths"]
 class Progress:
     """A one-line progress display (a bar on a terminal, periodic lines otherwise)."""
 
-    def __init__(self, total: int, label: str, out: TextIO = sys.stderr, every: float = 5.0) -> None:
+    def __init__(
+        self, total: int, label: str, out: TextIO = sys.stderr, every: float = 5.0
+    ) -> None:
         self.total = total
         self.label = label
         self.out = out
@@ -47,7 +50,9 @@ class Progress:
         if self.tty:
             width = 30
             bar = "#" * int(width * pct) + "-" * (width - int(width * pct))
-            self.out.write(f"\r{self.label} [{bar}] {done}/{self.total} ({pct:.0%}) {rate:.0f} msg/s")
+            self.out.write(
+                f"\r{self.label} [{bar}] {done}/{self.total} ({pct:.0%}) {rate:.0f} msg/s"
+            )
         else:
             self.out.write(f"{self.label} {done}/{self.total} ({pct:.0%}) {rate:.0f} msg/s\n")
         self.out.flush()
@@ -83,20 +88,27 @@ def learn_paths(
     summary = LearnSummary()
     started = time.monotonic()
     done = 0
-    for _name, raw in iter_messages(list(paths)):
-        view = engine.view(raw)
-        result = bayes.forget(view) if spam is None else bayes.learn(view, spam)
-        summary.counts[result.status] += 1
-        done += 1
-        if done % batch == 0:
-            bayes.store.flush()
-        if progress is not None:
-            progress.update(done)
-    bayes.store.flush()
+    prefetch = getattr(bayes.store, "prefetch_seen", None)
+    for chunk in _chunks(iter_messages(list(paths)), batch):
+        views = [engine.view(raw) for _name, raw in chunk]
+        if prefetch is not None:
+            prefetch([key_of(v) for v in views])
+        for view in views:
+            result = bayes.forget(view) if spam is None else bayes.learn(view, spam)
+            summary.counts[result.status] += 1
+            done += 1
+            if progress is not None:
+                progress.update(done)
+        bayes.store.flush()
     if progress is not None:
         progress.close(done)
     summary.seconds = time.monotonic() - started
     return summary
+
+
+def _chunks(items: Iterator[tuple[str, bytes]], size: int) -> Iterator[list[tuple[str, bytes]]]:
+    while chunk := list(islice(items, max(1, size))):
+        yield chunk
 
 
 def total(paths: Iterable[Path]) -> int:

@@ -8,6 +8,7 @@ counting half: the Mann-Whitney statistic) and a score histogram per label.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -78,7 +79,7 @@ class Metrics:
 
 
 def _bucket(score: float, edges: Sequence[float]) -> str:
-    for lo, hi in zip(edges, edges[1:], strict=False):
+    for lo, hi in itertools.pairwise(edges):
         if lo <= score < hi:
             return f"[{lo:g}, {hi:g})"
     return f"< {edges[0]:g}" if score < edges[0] else f">= {edges[-1]:g}"

@@ -73,16 +73,49 @@ _HEADER_RULE = re.compile(
 _EVAL = re.compile(r"eval:(?P<func>[A-Za-z_][A-Za-z0-9_]*)\s*\((?P<args>.*)\)\s*\Z")
 _HEADER_MODIFIERS = frozenset({"raw", "addr", "name"})
 KNOWN_TFLAGS = frozenset(
-    {"nice", "net", "noautolearn", "learn", "userconf", "multiple", "publish", "a", "autolearn_force"}
+    {
+        "nice",
+        "net",
+        "noautolearn",
+        "learn",
+        "userconf",
+        "multiple",
+        "publish",
+        "a",
+        "autolearn_force",
+    }
 )
 _IGNORED = frozenset(
     {
-        "lang", "loadplugin", "tryplugin", "include", "priority", "report", "clear_report_template",
-        "add_header", "remove_header", "rewrite_header", "report_safe", "use_bayes",
-        "bayes_auto_learn", "skip_rbl_checks", "envelope_sender_header", "trusted_networks",
-        "internal_networks", "dns_available", "lock_method", "ok_languages", "ok_locales",
-        "whitelist_bounce_relays", "welcomelist_bounce_relays", "bayes_path", "use_auto_whitelist",
-        "normalize_charset", "body_part_scan_size", "rawbody_part_scan_size", "maxscore",
+        "lang",
+        "loadplugin",
+        "tryplugin",
+        "include",
+        "priority",
+        "report",
+        "clear_report_template",
+        "add_header",
+        "remove_header",
+        "rewrite_header",
+        "report_safe",
+        "use_bayes",
+        "bayes_auto_learn",
+        "skip_rbl_checks",
+        "envelope_sender_header",
+        "trusted_networks",
+        "internal_networks",
+        "dns_available",
+        "lock_method",
+        "ok_languages",
+        "ok_locales",
+        "whitelist_bounce_relays",
+        "welcomelist_bounce_relays",
+        "bayes_path",
+        "use_auto_whitelist",
+        "normalize_charset",
+        "body_part_scan_size",
+        "rawbody_part_scan_size",
+        "maxscore",
     }
 )
 

@@ -22,6 +22,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import CodeType
+from typing import Any
 
 from pmgfast.patterns import Pattern, PatternError, PatternSet, compile_set
 from pmgfast.spam.evals import EVALS
@@ -32,9 +33,29 @@ __all__ = ["CompiledRules", "RuleInfo"]
 
 _META_TOKEN = re.compile(r"\s*(?:(\d+(?:\.\d+)?)|([A-Za-z_]\w*)|(&&|\|\||[<>=!]=|[-+*/()<>!]))")
 _ALLOWED_NODES = (
-    ast.Expression, ast.BoolOp, ast.BinOp, ast.UnaryOp, ast.Compare, ast.Name, ast.Constant,
-    ast.Load, ast.And, ast.Or, ast.Not, ast.Add, ast.Sub, ast.Mult, ast.Div, ast.USub, ast.UAdd,
-    ast.Gt, ast.Lt, ast.GtE, ast.LtE, ast.Eq, ast.NotEq,
+    ast.Expression,
+    ast.BoolOp,
+    ast.BinOp,
+    ast.UnaryOp,
+    ast.Compare,
+    ast.Name,
+    ast.Constant,
+    ast.Load,
+    ast.And,
+    ast.Or,
+    ast.Not,
+    ast.Add,
+    ast.Sub,
+    ast.Mult,
+    ast.Div,
+    ast.USub,
+    ast.UAdd,
+    ast.Gt,
+    ast.Lt,
+    ast.GtE,
+    ast.LtE,
+    ast.Eq,
+    ast.NotEq,
 )
 _PERLINE_AREAS = ("body", "rawbody", "uri")
 
@@ -63,7 +84,7 @@ def _meta_python(expr: str) -> str:
     while pos < len(expr):
         m = _META_TOKEN.match(expr, pos)
         if m is None or m.end() == pos:
-            raise ValueError(f"unexpected text at {expr[pos:pos + 10]!r}")
+            raise ValueError(f"unexpected text at {expr[pos : pos + 10]!r}")
         number, name, op = m.groups()
         if number is not None:
             out.append(number)
@@ -148,18 +169,23 @@ class CompiledRules:
             unknown = refs - tests.keys()
             if unknown:
                 errors.append(
-                    LintError(*tests[name].where, f"{name}: meta refers to unknown tests "
-                              f"{', '.join(sorted(unknown))} (taken as 0)")
+                    LintError(
+                        *tests[name].where,
+                        f"{name}: meta refers to unknown tests "
+                        f"{', '.join(sorted(unknown))} (taken as 0)",
+                    )
                 )
         order = _meta_order(metas, errors, tests)
         scores = {n: overrides.get(n, rf.score_of(n, bayes, net)) for n in tests}
-        needed = set()
+        needed: set[str] = set()
         for name in reversed(order):  # users before what they use
             if name in tests and (scores[name] != 0 or run_all or name in needed):
                 needed |= metas[name][1]
         active = {n for n in tests if scores[n] != 0 or run_all or n in needed}
         rules = {
-            n: RuleInfo(n, tests[n].area, scores[n], rf.describe.get(n, ""), rf.tflags.get(n, frozenset()))
+            n: RuleInfo(
+                n, tests[n].area, scores[n], rf.describe.get(n, ""), rf.tflags.get(n, frozenset())
+            )
             for n in tests
         }
         self = cls(rules, rf.required_score if rf.required_score is not None else default_required)
@@ -255,10 +281,10 @@ class CompiledRules:
         for name, code in self._metas:
             scope = _Results(results)
             try:
-                value = eval(code, {"__builtins__": {}}, scope)  # noqa: S307 (checked AST)
+                outcome: Any = eval(code, {"__builtins__": {}}, scope)
             except (ArithmeticError, TypeError):
-                value = 0
-            results[name] = float(value) if isinstance(value, int | float) and value else 0.0
+                outcome = 0
+            results[name] = float(outcome) if isinstance(outcome, int | float) and outcome else 0.0
         return results
 
     def hits(self, results: Mapping[str, float]) -> list[RuleInfo]:
@@ -273,7 +299,7 @@ class CompiledRules:
         return out
 
 
-class _Results(dict):  # type: ignore[type-arg]
+class _Results(dict[str, float]):
     """Meta lookup: an unknown or unrun test is 0."""
 
     def __init__(self, results: Mapping[str, float]) -> None:
@@ -297,12 +323,14 @@ def _meta_order(
         if state.get(name) == 2:
             return True
         if state.get(name) == 1:
-            errors.append(LintError(*tests[name].where, f"{name}: meta cycle {' -> '.join(path + [name])}"))
+            errors.append(
+                LintError(*tests[name].where, f"{name}: meta cycle {' -> '.join([*path, name])}")
+            )
             return False
         state[name] = 1
         ok = True
         for ref in metas[name][1]:
-            if ref in metas and not visit(ref, path + [name]):
+            if ref in metas and not visit(ref, [*path, name]):
                 ok = False
         state[name] = 2
         if ok:

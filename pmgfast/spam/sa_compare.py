@@ -18,6 +18,7 @@ spends a few hundred milliseconds per message); the evaluation prints how long.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import socket
@@ -79,8 +80,13 @@ def _learn(root: Path, site: Path, samples: list[Sample], spam: bool) -> None:
     listing.write_text("".join(f"{s.path}\n" for s in samples))
     subprocess.run(
         [
-            "sa-learn", f"--siteconfigpath={site}", "-p", str(root / "user_prefs"),
-            "--spam" if spam else "--ham", "--no-sync", f"--folders={listing}",
+            "sa-learn",
+            f"--siteconfigpath={site}",
+            "-p",
+            str(root / "user_prefs"),
+            "--spam" if spam else "--ham",
+            "--no-sync",
+            f"--folders={listing}",
         ],
         check=True,
         stdout=subprocess.DEVNULL,
@@ -101,9 +107,18 @@ def _sync(root: Path, site: Path) -> None:
 
 def _spamd(root: Path, site: Path, port: int) -> subprocess.Popen[bytes]:
     cmd = [
-        "spamd", "-L", f"--siteconfigpath={site}", "--listen", f"127.0.0.1:{port}",
-        "--max-children=2", "--min-children=2", "--nouser-config",
-        "-s", "stderr", "--pidfile", str(root / "spamd.pid"),
+        "spamd",
+        "-L",
+        f"--siteconfigpath={site}",
+        "--listen",
+        f"127.0.0.1:{port}",
+        "--max-children=2",
+        "--min-children=2",
+        "--nouser-config",
+        "-s",
+        "stderr",
+        "--pidfile",
+        str(root / "spamd.pid"),
     ]
     if os.geteuid() == 0:
         cmd.append("--username=nobody")
@@ -152,17 +167,22 @@ def run(
             _learn(root, site, [s for s in train if s.spam], True)
             _learn(root, site, [s for s in train if not s.spam], False)
             _sync(root, site)
-            progress(f"fold {k + 1}: sa-learn on {len(train)} messages took "
-                     f"{time.monotonic() - started:.0f} s")
+            progress(
+                f"fold {k + 1}: sa-learn on {len(train)} messages took "
+                f"{time.monotonic() - started:.0f} s"
+            )
             port = _free_port()
             proc = _spamd(root, site, port)
             try:
                 started = time.monotonic()
                 with ThreadPoolExecutor(workers) as pool:
-                    for sample, score in zip(test, pool.map(lambda s: _score(port, s), test), strict=True):
+                    found = pool.map(functools.partial(_score, port), test)
+                    for sample, score in zip(test, found, strict=True):
                         scores[sample.name] = score
-                progress(f"fold {k + 1}: spamd scored {len(test)} messages in "
-                         f"{time.monotonic() - started:.0f} s")
+                progress(
+                    f"fold {k + 1}: spamd scored {len(test)} messages in "
+                    f"{time.monotonic() - started:.0f} s"
+                )
             finally:
                 proc.terminate()
                 try:

@@ -16,6 +16,7 @@ Custom Rule Scores, ``score NAME value`` lines).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -95,10 +96,8 @@ class SpamScanner:
 
     def close(self) -> None:
         if self.engine.bayes is not None:
-            try:
+            with contextlib.suppress(psycopg.Error):
                 self.engine.bayes.store.flush()
-            except psycopg.Error:
-                pass
 
 
 def from_config(
@@ -112,7 +111,9 @@ def from_config(
     settings = SpamSettings.from_config(conf)
     rules = load_rules([config_dir / CUSTOM_RULES])
     scores, _ = read_scores(config_dir / CUSTOM_SCORES)
-    bayes = BayesFilter(PgTokenStore(connect)) if connect is not None and settings.use_bayes else None
+    bayes = (
+        BayesFilter(PgTokenStore(connect)) if connect is not None and settings.use_bayes else None
+    )
     awl = PgAWL(connect) if connect is not None and settings.use_awl else None
     engine = SpamEngine(rules, settings, bayes=bayes, awl=awl, scores=scores, net=net is not None)
     return SpamScanner(engine, net=net)

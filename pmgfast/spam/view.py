@@ -28,7 +28,7 @@ from pmgfast import mime
 from pmgfast.bayes.features import TokenizerInput
 from pmgfast.mime.text import html_to_text
 
-__all__ = ["Envelope", "MailView", "MAX_PART_CHARS"]
+__all__ = ["MAX_PART_CHARS", "Envelope", "MailView"]
 
 MAX_PART_CHARS = 100_000
 """Characters of one text part that the body tests read."""
@@ -43,7 +43,9 @@ _TAG = re.compile(r"<[^>]*>")
 _HREF = re.compile(r"\b(?:href|src|action)\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s>]+))", re.I)
 _IMG = re.compile(r"<img\b", re.IGNORECASE)
 # URIs the walk leaves out: hosts without a dot (an IP written as one number, an intranet host)
-_DOTLESS_URI = re.compile(r"(?:https?|ftp)://[^\s<>\"'`{}|\\^\[\]/?#.]+(?=[/?#:\s<>\"']|$)[^\s<>\"']*", re.I)
+_DOTLESS_URI = re.compile(
+    r"(?:https?|ftp)://[^\s<>\"'`{}|\\^\[\]/?#.]+(?=[/?#:\s<>\"']|$)[^\s<>\"']*", re.I
+)
 _ADDR = re.compile(r"[^\s<>\"',;()]+@[^\s<>\"',;()]+")
 
 
@@ -74,7 +76,7 @@ def _unfold_raw_headers(raw: bytes) -> list[tuple[str, str]]:
                 fields[-1] = (name, value + " " + line.strip())
             continue
         name, sep, value = line.partition(":")
-        if not sep or not name or " " in name.strip() and not name.startswith("From "):
+        if not sep or not name or (" " in name.strip() and not name.startswith("From ")):
             continue
         if line.startswith("From ") and not fields:
             continue  # an mbox separator line
@@ -98,7 +100,7 @@ class MailView:
         self,
         raw: bytes,
         walked: mime.Message | None = None,
-        envelope: Envelope = Envelope(),  # noqa: B008 (frozen)
+        envelope: Envelope = Envelope(),
         now: float | None = None,
         languages: Sequence[str] = (),
         bounce_relays: Sequence[str] = (),
@@ -260,7 +262,9 @@ class MailView:
     def image_count(self) -> int:
         """Inline ``<img>`` tags plus image parts."""
         images = len(_IMG.findall(self.html_source))
-        images += sum(1 for p in self.message.parts if p.is_leaf and p.content_type.startswith("image/"))
+        images += sum(
+            1 for p in self.message.parts if p.is_leaf and p.content_type.startswith("image/")
+        )
         return images
 
     @cached_property

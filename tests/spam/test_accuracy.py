@@ -68,6 +68,10 @@ def test_measure_counts_errors_at_the_threshold():
     labels = [rng.random() < 0.3 for _ in range(200)]
     scores = [rng.uniform(-2, 8) for _ in labels]
     m = measure(labels, scores, 3.0)
-    assert m.false_positives == sum(1 for lab, s in zip(labels, scores) if not lab and s >= 3)
-    assert m.false_negatives == sum(1 for lab, s in zip(labels, scores) if lab and s < 3)
+    assert m.false_positives == sum(
+        1 for lab, s in zip(labels, scores, strict=True) if not lab and s >= 3
+    )
+    assert m.false_negatives == sum(
+        1 for lab, s in zip(labels, scores, strict=True) if lab and s < 3
+    )
     assert sum(m.histogram["ham"].values()) == m.n_ham

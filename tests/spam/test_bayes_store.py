@@ -97,7 +97,9 @@ _OPS = st.lists(
 )
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(_OPS)
 def test_postgres_store_matches_the_memory_store(connect, ops):
     """Any sequence of learning and forgetting gives the same counts in both stores."""
@@ -161,8 +163,12 @@ def test_user_lists_from_userprefs(connect):
     lists = load_user_lists(conn, ["Bob@Example.net", "carol@example.net", "dave@example.net"])
     assert set(lists) == {"bob@example.net", "carol@example.net"}
     bob = lists["bob@example.net"]
-    assert bob.welcome.matches(["x@PARTNER.example"]) and bob.welcome.matches(["friend@example.org"])
-    assert bob.block.matches(["spam1@bad.example"]) and not bob.block.matches(["spam12@bad.example"])
+    assert bob.welcome.matches(["x@PARTNER.example"]) and bob.welcome.matches(
+        ["friend@example.org"]
+    )
+    assert bob.block.matches(["spam1@bad.example"]) and not bob.block.matches(
+        ["spam12@bad.example"]
+    )
     now = [0.0]
     cache = UserPrefsCache(connect, ttl=30, clock=lambda: now[0])
     assert set(cache.lists(["carol@example.net", "dave@example.net"])) == {"carol@example.net"}

@@ -20,7 +20,10 @@ BIN = Path(sys.executable).parent
 
 def pmgfast(state: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(BIN / "pmgfast"), *args], capture_output=True, text=True, timeout=300,
+        [str(BIN / "pmgfast"), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
         env={**os.environ, "PMGFAST_STATE_DIR": str(state)},
     )
 
@@ -47,7 +50,8 @@ def test_learn_stats_export_import_forget(state: Path, tmp_path: Path):
     spam_dir.mkdir()
     for i in range(3):
         (spam_dir / f"{i}.eml").write_bytes(
-            mail(headers={"Message-ID": f"<s{i}@x>"}, body=f"cheap pills casino {i}\n"))
+            mail(headers={"Message-ID": f"<s{i}@x>"}, body=f"cheap pills casino {i}\n")
+        )
     box = mailbox.mbox(str(tmp_path / "ham.mbox"))
     for i in range(2):
         box.add(mail(headers={"Message-ID": f"<h{i}@x>"}, body=f"meeting minutes {i}\n"))

@@ -22,8 +22,13 @@ from tests.spam.mails import ARRIVAL, PLAIN, mail
 class Conf:
     def __init__(self, **values):
         self.values = {
-            "maxspamsize": 262144, "bounce_score": 0, "use_bayes": 0, "use_awl": 0,
-            "languages": "all", "wl_bounce_relays": None, "clamav_heuristic_score": 3,
+            "maxspamsize": 262144,
+            "bounce_score": 0,
+            "use_bayes": 0,
+            "use_awl": 0,
+            "languages": "all",
+            "wl_bounce_relays": None,
+            "clamav_heuristic_score": 3,
         }
         self.values.update(values)
 
@@ -39,8 +44,11 @@ SPAMMY = mail(
 
 
 def test_settings_from_pmg_conf():
-    s = SpamSettings.from_config(Conf(languages="en de", wl_bounce_relays="a.example, b.example",
-                                      use_bayes=1, bounce_score=7))
+    s = SpamSettings.from_config(
+        Conf(
+            languages="en de", wl_bounce_relays="a.example, b.example", use_bayes=1, bounce_score=7
+        )
+    )
     assert s.languages == ("en", "de") and s.wl_bounce_relays == ("a.example", "b.example")
     assert s.use_bayes and s.bounce_score == 7
     assert SpamSettings.from_config(Conf()).languages == ()
@@ -57,7 +65,8 @@ def test_score_is_the_sum_of_the_hits_and_the_report_formats_like_pmg():
     line = report.log_line("1A2B3C4D")
     assert re.fullmatch(
         r"1A2B3C4D: SA score=\d+/5 time=\d+\.\d{3} bayes=undefined autolearn=disabled "
-        r"hits=([A-Z0-9_]+\(-?[\d.]+\),)*[A-Z0-9_]+\(-?[\d.]+\)", line
+        r"hits=([A-Z0-9_]+\(-?[\d.]+\),)*[A-Z0-9_]+\(-?[\d.]+\)",
+        line,
     ), line
     assert engine.check(mail(), now=ARRIVAL).hits == []
 
@@ -89,8 +98,10 @@ def test_bounce_score_and_maxspamsize():
 
 
 def test_languages():
-    german = mail(body="Sehr geehrte Damen und Herren, wir freuen uns, Ihnen mitteilen zu können, "
-                       "dass die Lieferung morgen bei Ihnen eintrifft und alles bereit ist.\n")
+    german = mail(
+        body="Sehr geehrte Damen und Herren, wir freuen uns, Ihnen mitteilen zu können, "
+        "dass die Lieferung morgen bei Ihnen eintrifft und alles bereit ist.\n"
+    )
     assert "UNWANTED_LANGUAGE_BODY" not in {h.name for h in SpamEngine().check(german).hits}
     only_en = SpamEngine(settings=SpamSettings(languages=("en",)))
     assert "UNWANTED_LANGUAGE_BODY" in {h.name for h in only_en.check(german).hits}
@@ -103,10 +114,23 @@ def _trained(n: int = 5) -> tuple[SpamEngine, MemoryTokenStore]:
     bayes = BayesFilter(store, min_spam=n, min_ham=n)
     engine = SpamEngine(settings=SpamSettings(use_bayes=True), bayes=bayes)
     for i in range(n):
-        bayes.learn(engine.view(mail(headers={"Message-ID": f"<h{i}@x>"},
-                                     body=f"meeting minutes agenda review {i}\n")), False)
-        bayes.learn(engine.view(mail(headers={"Message-ID": f"<s{i}@x>"},
-                                     body=f"cheap pills casino winner prize {i}\n")), True)
+        bayes.learn(
+            engine.view(
+                mail(
+                    headers={"Message-ID": f"<h{i}@x>"}, body=f"meeting minutes agenda review {i}\n"
+                )
+            ),
+            False,
+        )
+        bayes.learn(
+            engine.view(
+                mail(
+                    headers={"Message-ID": f"<s{i}@x>"},
+                    body=f"cheap pills casino winner prize {i}\n",
+                )
+            ),
+            True,
+        )
     return engine, store
 
 
@@ -119,13 +143,17 @@ def test_bayes_in_the_engine_and_its_report():
     assert any(h.name.startswith("BAYES_9") for h in spam.hits)
     assert any(h.name == "BAYES_00" for h in ham.hits)
     assert "bayes=0.9" in spam.log_line("X") or "bayes=1" in spam.log_line("X")
-    untrained = SpamEngine(settings=SpamSettings(use_bayes=True), bayes=BayesFilter(MemoryTokenStore()))
+    untrained = SpamEngine(
+        settings=SpamSettings(use_bayes=True), bayes=BayesFilter(MemoryTokenStore())
+    )
     report = untrained.check(mail(), learn=False, now=ARRIVAL)
     assert report.bayes is None and not any(h.name.startswith("BAYES") for h in report.hits)
 
 
 def test_unsure_bayes_never_pushes_ham_up():
-    engine = SpamEngine(settings=SpamSettings(use_bayes=True), bayes=BayesFilter(MemoryTokenStore()))
+    engine = SpamEngine(
+        settings=SpamSettings(use_bayes=True), bayes=BayesFilter(MemoryTokenStore())
+    )
     for name in ("BAYES_50",):
         assert engine.rules.rules[name].score <= 0.01
     assert all(engine.rules.rules[n].score <= 0 for n in ("BAYES_00", "BAYES_05", "BAYES_20"))
@@ -140,9 +168,13 @@ def test_autolearn_policy():
     assert autolearn_decision(policy, 7.0, 3.0, 4.0, 0.1) is None  # Bayes disagrees
     assert autolearn_decision(AutolearnPolicy(enabled=False), 0.0, 0, 0, None) is None
     engine, store = _trained()
-    report = engine.check(mail(headers={"Message-ID": "<new@x>"}, body="meeting minutes agenda\n"), now=ARRIVAL)
+    report = engine.check(
+        mail(headers={"Message-ID": "<new@x>"}, body="meeting minutes agenda\n"), now=ARRIVAL
+    )
     assert report.autolearn == "ham" and store.totals() == (5, 6)
-    again = engine.check(mail(headers={"Message-ID": "<new@x>"}, body="meeting minutes agenda\n"), now=ARRIVAL)
+    again = engine.check(
+        mail(headers={"Message-ID": "<new@x>"}, body="meeting minutes agenda\n"), now=ARRIVAL
+    )
     assert again.autolearn == "no" and store.totals() == (5, 6)
 
 
@@ -162,8 +194,9 @@ def test_awl_pulls_towards_the_senders_history():
 
 def test_scanner_on_the_pipeline_interface(tmp_path: Path):
     scanner = SpamScanner(SpamEngine())
-    item = ScanItem("ABC1234", SPAMMY, "alice@example.org", ("bob@example.net",), False,
-                    "192.0.2.10", tmp_path)
+    item = ScanItem(
+        "ABC1234", SPAMMY, "alice@example.org", ("bob@example.net",), False, "192.0.2.10", tmp_path
+    )
     report = run_scanners([scanner], item)
     assert report.score == scanner.last.score > 3
     assert {h.rule for h in report.hits} == {h.name for h in scanner.last.hits}
@@ -175,9 +208,13 @@ def test_user_lists_reach_the_spam_object():
     """Welcomelisted senders skip the verdict, blocklisted ones get USER_IN_BLOCKLIST."""
     from pmgfast.rules import HostInfo, compile_rules, evaluate, factory
 
-    senders = sender_addresses((("From", "Spammer <spam@bad.example>"), ("Reply-To", "x@y.example")))
+    senders = sender_addresses(
+        (("From", "Spammer <spam@bad.example>"), ("Reply-To", "x@y.example"))
+    )
     assert senders == ("spam@bad.example",)
-    assert sender_addresses((("From", "a@b.example"), ("Resent-From", "c@d.example"))) == ("c@d.example",)
+    assert sender_addresses((("From", "a@b.example"), ("Resent-From", "c@d.example"))) == (
+        "c@d.example",
+    )
     ruleset = compile_rules(factory())
     lists = {
         "bob@example.net": UserLists.parse(welcome="*@bad.example"),
@@ -194,7 +231,10 @@ def test_user_lists_reach_the_spam_object():
     assert outcome.decision("bob@example.net").action != "quarantine"
     assert outcome.decision("dave@example.net").action == "quarantine"
     low = MessageFacts(
-        sender="bounce@bad.example", recipients=("carol@example.net",),
-        spam=SpamResult(score=0), user_lists=lists, from_addresses=senders,
+        sender="bounce@bad.example",
+        recipients=("carol@example.net",),
+        spam=SpamResult(score=0),
+        user_lists=lists,
+        from_addresses=senders,
     )
     assert evaluate(ruleset, low, HostInfo()).decision("carol@example.net").action == "quarantine"

@@ -144,8 +144,17 @@ def test_any_text_parses_without_raising(text):
 
 _AREAS = st.sampled_from(["body", "rawbody", "uri", "full", "header Subject =~"])
 _REGEX = st.sampled_from(
-    ["/minutes/i", "/^here/", "/meeting\\.$/", "/\\bnext\\s+week\\b/", "/x{2,}/", "/[a-z]+@/",
-     "/(?=tick)tickets/", "/^Subject:/m", "/re(?!lease)/"]
+    [
+        "/minutes/i",
+        "/^here/",
+        "/meeting\\.$/",
+        "/\\bnext\\s+week\\b/",
+        "/x{2,}/",
+        "/[a-z]+@/",
+        "/(?=tick)tickets/",
+        "/^Subject:/m",
+        "/re(?!lease)/",
+    ]
 )
 
 
