@@ -271,13 +271,9 @@ class Pipeline:
             self.log(loglines.fail_open(fid, cause, reason), error=True)
             return Reply("accept", cause=cause)
         self.log(loglines.tempfail(fid, cause, reason), error=True)
-        text = (
-            f"detected undelivered mail ({fid})"
-            if cause == "reinject"
-            else f"Temporary failure in the mail filter, try again later ({fid})"
-        )
+        # the reply tracking/FORMAT.md specifies for every temporary failure (PMG's words)
         return Reply(
-            "tempfail", ("451", "4.4.0" if cause == "reinject" else "4.3.0", text), cause=cause
+            "tempfail", ("451", "4.4.0", f"detected undelivered mail ({fid})"), cause=cause
         )
 
     # --- parse, scan, rules -----------------------------------------------------------
@@ -286,10 +282,6 @@ class Pipeline:
         env = mail.envelope
         fid = mail.filter_id
         message = _walk(mail.raw, self.settings.max_parts, self.settings.maxsize)
-        defects = tuple(sorted({d.kind for d in message.defects}))
-        broken = bool(FATAL_DEFECTS.intersection(defects))
-        if broken and not self.settings.accept_broken_mime:
-            raise BrokenMessage(f"message cannot be parsed safely: {', '.join(defects)}")
         parts = message.parts
         top = parts[0] if parts else None
         message_id = _last_header(top, "message-id").strip() if top is not None else ""
@@ -299,11 +291,16 @@ class Pipeline:
                 loglines.postfix_queue(
                     fid,
                     env.queue_id,
-                    env.client_address or "unknown",
+                    env.client_name or "unknown",
+                    env.client_address or "",
                     env.sender,
                     mail.bytes_received,
                 )
             )
+        defects = tuple(sorted({d.kind for d in message.defects}))
+        broken = bool(FATAL_DEFECTS.intersection(defects))
+        if broken and not self.settings.accept_broken_mime:
+            raise BrokenMessage(f"message cannot be parsed safely: {', '.join(defects)}")
         ruleset = self.rules.current
         scanners = [s for s in self.scanners if s.kind != "spam" or ruleset.needs_spam(env.trusted)]
         item = ScanItem(
@@ -321,6 +318,8 @@ class Pipeline:
             item.cleanup()
         for line, is_error in report.log:
             self.log(line, is_error)
+        if report.virus_name is not None:
+            self.log(loglines.virus(fid, report.virus_name, report.virus_scanner or "?"))
         archives = (
             unpack.list_parts(message, fid, self.settings.max_parts, self.log)
             if unpack.needed(ruleset, env.trusted, report.virus)

@@ -8,6 +8,7 @@ joins by adding a :class:`Service` to :func:`services_for`.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -128,10 +129,8 @@ def _die_with_parent() -> None:
     ``pmgfast start`` leaves no milter pool behind (Linux prctl PR_SET_PDEATHSIG)."""
     import ctypes
 
-    try:
+    with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
 
 
 def services_for(settings: Settings, paths: Paths) -> list[Service]:

@@ -35,10 +35,10 @@ def new_mail(fid: str, message_id: str) -> str:
     return f"{fid}: new mail message-id={message_id}"
 
 
-def postfix_queue(fid: str, qid: str, client: str, sender: str, size: int) -> str:
+def postfix_queue(fid: str, qid: str, name: str, addr: str, sender: str, size: int) -> str:
     """pmgfast: which Postfix queue entry this filter run is (a milter has no LMTP reply to
-    carry the filter id, so this line links the two for the tracker)."""
-    return f"{fid}: queue={qid} client={client} from=<{sender}> size={size}"
+    carry the filter id, so this line links the two for the tracker); client as ``host[ip]``."""
+    return f"{fid}: queue={qid} client={name}[{addr}] from=<{sender}> size={size}"
 
 
 def accept(fid: str, rcpt: str, qid: str, rule: str) -> str:

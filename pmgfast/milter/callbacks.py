@@ -33,6 +33,11 @@ from pmgfast.pipeline import Pipeline, Recipient, Reply
 
 log = logging.getLogger(__name__)
 
+GATE = "pmgfast-gate"  # {daemon_name} of a receiving smtpd that only runs the RCPT stage
+RecipientCheck = Callable[
+    [Connection, MessageContext, str, bool], tuple[str, str, str] | None
+]
+
 
 @dataclass
 class Runtime:
@@ -46,6 +51,11 @@ class Runtime:
     on_message: Callable[[], None] = lambda: (
         None
     )  # called after each message (recycling)
+    # The RCPT stage (issue 11: greylisting, SPF, whitelist): None lets a recipient through,
+    # else the (code, extended code, text) Postfix answers it with. With a check set, the
+    # milter asks Postfix to wait for its RCPT answers.
+    recipient_check: RecipientCheck | None = None
+    gates: bool = False  # after-queue: receiving smtpds that only run the RCPT stage (GATE)
     sessions: int = 0
     messages: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -71,6 +81,19 @@ class Session(Milter.Base):
     def setsymlist(self, stage: int, *macros: str) -> None:
         """pymilter 1.0.5 hands libmilter bytes where its C side wants str."""
         self._ctx.setsymlist(stage, " ".join(macros))
+
+    def negotiate(self, opts: list[int]) -> int:
+        """pymilter's negotiation, then: wait for RCPT answers when there is a RCPT stage,
+        and for DATA answers when after-queue gates may connect (a gate accepts at DATA)."""
+        result = super().negotiate(opts)
+        rt = getattr(type(self), "runtime", None)
+        if result == Milter.CONTINUE and rt is not None:
+            if rt.recipient_check is not None:
+                opts[1] &= ~Milter.P_NR_RCPT
+            if rt.gates:
+                opts[1] &= ~Milter.P_NR_DATA
+            self._protocol = opts[1]
+        return result
 
     def _open(self) -> None:
         if not self.counted:
@@ -109,11 +132,36 @@ class Session(Milter.Base):
             recipient = Recipient(
                 strip_brackets(to), esmtp_params(params, KEEP_RCPT_PARAMS)
             )
+            check = self.runtime.recipient_check
+            if check is not None and not self._protocol & Milter.P_NR_RCPT:
+                refused = self._check_recipient(check, recipient.address)
+                if refused is not None:
+                    return refused
             self.msg.recipients.append((to, recipient))
         return Milter.CONTINUE
 
+    def _check_recipient(self, check: RecipientCheck, address: str) -> int | None:
+        """The RCPT stage for one recipient: None to go on, else the refusal to answer."""
+        assert self.msg is not None
+        trusted, _ = self.runtime.direction.classify(
+            self.conn.daemon_name, self.conn.daemon_port, self.msg.authenticated
+        )
+        try:
+            refusal = check(self.conn, self.msg, address, trusted)
+        except Exception as err:  # a bug in a check must not cost the recipient
+            log.error("%s: RCPT stage failed for <%s>: %s", self.msg.filter_id, address, err)
+            return None
+        if refusal is None:
+            return None
+        code, xcode, text = refusal
+        self.setreply(code, xcode, text.replace("%", "%%"))
+        return Milter.TEMPFAIL if code.startswith("4") else Milter.REJECT
+
     @Milter.noreply
     def data(self) -> int:
+        if self.conn.daemon_name == GATE and not self._protocol & Milter.P_NR_DATA:
+            self._drop_message()
+            return Milter.ACCEPT  # after-queue: the filter smtpd behind the queue does the rest
         return Milter.CONTINUE
 
     @Milter.noreply

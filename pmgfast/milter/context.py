@@ -92,7 +92,8 @@ class MessageContext:
     def add_header(self, name: str, value: bytes) -> None:
         data = name.encode("utf-8", "surrogateescape")
         self.headers.append((data, value))
-        self.header_size += len(data) + len(value) + 3
+        bare_lf = value.count(b"\n") - value.count(b"\r\n")  # become CRLF in raw()
+        self.header_size += len(data) + len(value) + bare_lf + 3
 
     @property
     def size(self) -> int:

@@ -25,6 +25,7 @@ from pmgfast.clamav.conf import ClamdConfError
 from pmgfast.clamav.scanner import from_config as clamav_scanner
 from pmgfast.config import Settings, load_all
 from pmgfast.db.connect import Database, DatabaseUnavailable
+from pmgfast.greylist.worker import build_stage, milter_check
 from pmgfast.milter.callbacks import Runtime, Session
 from pmgfast.milter.context import Direction
 from pmgfast.milter.pool import Pool, PoolSpec, Worker
@@ -183,6 +184,11 @@ def start_worker(state: State, worker: Worker) -> Callable[[], None]:
         spill_dir=state.spill_dir,
         on_message=worker.check_recycle,
     )
+    # the RCPT stage (issue 11): greylisting, SPF, the SMTP whitelist
+    stage = build_stage(state.settings, database.connect, lambda: state.generations.current)
+    if stage is not None:
+        runtime.recipient_check = milter_check(stage)
+        runtime.gates = not bool(conf.get("mail", "before_queue_filtering"))
     Session.runtime = runtime
     worker.messages = lambda: runtime.messages
     worker.sessions = lambda: runtime.sessions
@@ -190,6 +196,8 @@ def start_worker(state: State, worker: Worker) -> Callable[[], None]:
     def shutdown() -> None:
         stats.close(10.0)
         quarantine_db.close()
+        if stage is not None:
+            stage.close()
 
     return shutdown
 

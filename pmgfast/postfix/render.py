@@ -51,6 +51,21 @@ def render(
     scan_ports: tuple[int, int] = (10024, 10023),
 ) -> Rendered:
     """The main.cf and master.cf entries for ``conf`` (a :class:`~pmgfast.config.PmgConf`)."""
+    context = wiring_context(conf, mode, listen, scan_ports)
+    engine = TemplateEngine(config_dir, BUILTIN_DIR)
+    return Rendered(
+        str(context["mode"]), engine.render(MAIN, context), engine.render(MASTER, context)
+    )
+
+
+def wiring_context(
+    conf: Any,
+    mode: str | None = None,
+    listen: str = "",
+    scan_ports: tuple[int, int] = (10024, 10023),
+) -> dict[str, object]:
+    """The template variables of the milter wiring (the module docstring lists them); the
+    full configuration of ``pmgfast config sync`` renders the same templates with them."""
     if mode is None:
         mode = "before-queue" if conf.get("mail", "before_queue_filtering") else "after-queue"
     if mode not in MODES:
@@ -68,5 +83,4 @@ def render(
         "scan_out": scan_ports[1],
         "filters": conf.get("mail", "max_filters") or "-",
     }
-    engine = TemplateEngine(config_dir, BUILTIN_DIR)
-    return Rendered(mode, engine.render(MAIN, context), engine.render(MASTER, context))
+    return context

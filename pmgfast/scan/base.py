@@ -10,8 +10,9 @@ A scanner is any object with ``name``, ``budget`` (seconds), ``on_failure`` and
 - ``"ok"``: the failure is logged and the message goes on as if the scanner had said OK (the
   custom check interface v1 demands this for its timeout, admin guide 4.11).
 
-A scanner that finds a virus stops the later virus scanners (PMG runs ClamAV only when the
-custom check found none); spam scanners still run and add their score.
+The pipeline logs ``virus detected: <name> (<scanner>)`` for the first virus found (scanners do
+not log it themselves). A scanner that finds a virus stops the later virus scanners (PMG runs
+ClamAV only when the custom check found none); spam scanners still run and add their score.
 """
 
 from __future__ import annotations
@@ -103,6 +104,7 @@ class ScanReport:
     every hit, the log lines, and the time each scanner took (ms) by kind."""
 
     virus: str | None = None
+    virus_name: str | None = None
     virus_scanner: str | None = None
     score: float = 0.0
     required: float = 5.0
@@ -141,6 +143,7 @@ def run_scanners(
             continue
         if verdict.virus is not None and report.virus is None:
             report.virus = f"{verdict.virus} ({scanner.name})"
+            report.virus_name = verdict.virus
             report.virus_scanner = scanner.name
         report.score += verdict.score
         report.hits.extend(verdict.hits)

@@ -4,7 +4,7 @@ The script is run as ``<path> v1 <file>``, ``<file>`` holding the complete messa
 output must contain the line ``v1`` and exactly one result line:
 
 - ``OK``: the mail is fine;
-- ``VIRUS: <name>``: treated as a virus, logged ``virus detected: <name> (custom)``;
+- ``VIRUS: <name>``: treated as a virus (the pipeline logs ``virus detected: <name> (custom)``);
 - ``SCORE: <number>``: added to the spam score (negative numbers allowed).
 
 Anything else is an error: it is logged and the mail is treated as OK (PMG sets its error flag
@@ -105,8 +105,6 @@ class CustomCheck:
             return Verdict(log=tuple(log))
         if proc.returncode != 0:
             log.append((f"{fid}: custom check exited with status {proc.returncode}", True))
-        if virus is not None:
-            log.append((f"{fid}: virus detected: {virus} (custom)", False))
         return Verdict(virus=virus, score=score, log=tuple(log))
 
 
