@@ -76,6 +76,8 @@ impl Status {
         };
         match dstatus {
             DStatus::Accept => downstream(relayed),
+            DStatus::Hop if relayed.is_some() => downstream(relayed),
+            DStatus::Hop => Status::QueuedDelivered,
             DStatus::BqPass => Status::AcceptedDelivered,
             DStatus::BqDefer => Status::AcceptedDeferred,
             DStatus::BqReject => Status::AcceptedBounced,
@@ -158,7 +160,9 @@ impl Mail {
                 from = row.from.clone();
             }
             let relay = row.relay.clone().unwrap_or_else(|| b"none"[..].into());
-            let relayed = (row.status == DStatus::Accept)
+            let relayed = row
+                .status
+                .passes_on()
                 .then(|| relay_rows.get(&(&relay[..], &row.to[..])).map(|(_, s)| *s))
                 .flatten();
             let rec = Recipient {
@@ -506,7 +510,7 @@ fn accepted_relays(e: &Entry) -> Vec<Box<[u8]>> {
         return out;
     }
     for r in &e.rows {
-        if r.status == DStatus::Accept {
+        if r.status.passes_on() {
             if let Some(relay) = &r.relay {
                 if !relay.is_empty()
                     && !out.contains(relay)

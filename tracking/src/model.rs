@@ -23,9 +23,18 @@ pub enum DStatus {
     BqReject,
     /// `2`/`4`/`5`: the class of the delivery DSN.
     Dsn(u8),
+    /// pmgfast's dialect: delivered to the same host's loopback smtpd, which queued it anew
+    /// (an after-queue content filter such as pmgfast's or amavis); the relay is the new
+    /// queue id. Printed as `2`.
+    Hop,
 }
 
 impl DStatus {
+    /// Whether the row hands the mail on to another queue entry of this log (its relay).
+    pub fn passes_on(self) -> bool {
+        matches!(self, DStatus::Accept | DStatus::Hop)
+    }
+
     /// The letter pmg-log-tracker prints (`\0` for [`DStatus::Invalid`]).
     pub fn letter(self) -> char {
         match self {
@@ -39,6 +48,7 @@ impl DStatus {
             DStatus::BqDefer => 'D',
             DStatus::BqReject => 'R',
             DStatus::Dsn(d) => char::from(b'0' + d % 10),
+            DStatus::Hop => '2',
         }
     }
 }

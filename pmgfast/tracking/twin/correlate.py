@@ -29,6 +29,8 @@ _SPACE = b" \t\n\r\x0c"
 
 # status letters ('2', '4', '5' for DSN classes)
 INVALID = "\0"
+#: pmgfast's dialect: handed to this host's loopback smtpd, queued anew (printed as "2")
+HOP = "H"
 
 
 @dataclass(slots=True)
@@ -234,6 +236,28 @@ def _until_space(data: bytes) -> bytes:
         if b in _SPACE:
             return data[:i]
     return data
+
+
+class _Nothing:
+    __slots__ = ("__weakref__",)
+
+
+#: A weak reference that never resolves (a hop names no filter run).
+_DEAD: weakref.ref[Filtered] = weakref.ref(_Nothing())  # type: ignore[arg-type]
+
+
+def _is_loopback(relay: bytes) -> bool:
+    i = relay.find(b"[")
+    host = relay[i + 1 :] if i >= 0 else relay
+    return host.startswith((b"127.", b"::1]", b"ipv6:::1]"))
+
+
+def _queued_as(data: bytes) -> bytes | None:
+    i = data.rfind(b"queued as ")
+    if i < 0:
+        return None
+    found = postfix_qid(data[i + 10 :])
+    return found[0] if found is not None else None
 
 
 def _read_reject(data: bytes) -> Rejected | None:
@@ -545,7 +569,14 @@ class Correlator:
         data = data[i + 4 :]
         if not data[:1].isdigit():
             return
-        qe.rows.append(ToRow(to, relay, chr(data[0]), self.time))
+        status = chr(data[0])
+        if self.dialect is Dialect.PMGFAST and status == "2" and _is_loopback(relay):
+            hop = _queued_as(data)
+            if hop is not None:
+                if len(hop) <= 25:
+                    self.accept_targets[hop] = _DEAD
+                status, relay = HOP, hop
+        qe.rows.append(ToRow(to, relay, status, self.time))
         if not self.lmtp:
             return
         i = data.find(b"status=sent (250 2.")

@@ -14,7 +14,9 @@ WAIT_FACTOR = 24
 
 def status_of(dstatus: str, relayed: str | None) -> str:
     """The admin guide's status of a row and, for an accepted row, of the copy's row."""
-    if dstatus == "A":
+    if dstatus == "H" and relayed is None:
+        return "queued/delivered"
+    if dstatus in ("A", "H"):
         return {
             "2": "accepted/delivered",
             "P": "accepted/delivered",
@@ -109,10 +111,11 @@ def join(main: Entry, relays: list[Entry]) -> RawMail:
             sender = row.sender
         relay = row.relay if row.relay is not None else b"none"
         relayed = None
-        if row.status == "A":
+        if row.status in ("A", "H"):
             got = relay_rows.get((relay, row.to))
             relayed = got[1] if got is not None else None
-        rec = Rcpt(row.to, status_of(row.status, relayed), row.status, relayed, relay, row.time)
+        letter = "2" if row.status == "H" else row.status
+        rec = Rcpt(row.to, status_of(row.status, relayed), letter, relayed, relay, row.time)
         for i, old in enumerate(recipients):
             if old.to == row.to:
                 if row.time >= old.time:
@@ -188,7 +191,7 @@ def accepted_relays(e: Entry) -> list[bytes]:
         return out
     for r in e.rows:
         if (
-            r.status == "A"
+            r.status in ("A", "H")
             and r.relay is not None
             and r.relay
             and r.relay not in out

@@ -43,7 +43,8 @@ def write_entry(e: Entry, verbose: int) -> bytes:
             if e.msgid:
                 w(b"MSGID: " + e.msgid + b"\n")
         for r in e.rows:
-            w(f"TO:{_hex(r.time)}:".encode() + qid + f":{r.status}: from <".encode())
+            letter = "2" if r.status == "H" else r.status
+            w(f"TO:{_hex(r.time)}:".encode() + qid + f":{letter}: from <".encode())
             w(r.sender + b"> to <" + r.to + b"> (" + (r.relay or b"") + b")\n")
     if verbose > 1:
         for title, lines in e.sections:

@@ -324,10 +324,24 @@ impl Correlator {
         let Some(&class) = data.first().filter(|b| b.is_ascii_digit()) else {
             return;
         };
+        let hop = if self.cfg.dialect == Dialect::Pmgfast && class == b'2' && is_loopback(relay) {
+            queued_as(data)
+        } else {
+            None
+        };
+        let (status, relay) = match hop {
+            Some(next) => {
+                if let Some(k) = IdKey::new(next) {
+                    self.accept_targets.insert(k, Weak::new());
+                }
+                (DStatus::Hop, next)
+            }
+            None => (DStatus::Dsn(class - b'0'), relay),
+        };
         qe.borrow_mut().rows.push(ToRow {
             to: to.into(),
             relay: relay.into(),
-            status: DStatus::Dsn(class - b'0'),
+            status,
             time: self.cur.time,
         });
         if !self.cur.lmtp {
@@ -640,6 +654,21 @@ impl Correlator {
             qe.borrow_mut().smtpd = Some(Rc::clone(se));
         }
     }
+}
+
+/// A relay on this host (`127.0.0.1[127.0.0.1]:10025`, `localhost[::1]:10025`, …).
+fn is_loopback(relay: &[u8]) -> bool {
+    let host = match memchr::memchr(b'[', relay) {
+        Some(i) => &relay[i + 1..],
+        None => relay,
+    };
+    host.starts_with(b"127.") || host.starts_with(b"::1]") || host.starts_with(b"ipv6:::1]")
+}
+
+/// The queue id in a delivery's `… status=sent (… queued as <qid>)`.
+fn queued_as(data: &[u8]) -> Option<&[u8]> {
+    let i = memchr::memmem::rfind(data, b"queued as ")?;
+    postfix_qid(&data[i + 10..]).map(|(q, _)| q)
 }
 
 /// A reject line after `NOQUEUE:` (or `<qid>:`): `<kind>: <stage> from <client>: <reply>;

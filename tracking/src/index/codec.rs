@@ -92,6 +92,7 @@ fn status_code(s: DStatus) -> u8 {
         DStatus::BqPass => 6,
         DStatus::BqDefer => 7,
         DStatus::BqReject => 8,
+        DStatus::Hop => 9,
         DStatus::Dsn(d) => 16 + d.min(9),
     }
 }
@@ -107,6 +108,7 @@ fn status_of(c: u8) -> Option<DStatus> {
         6 => DStatus::BqPass,
         7 => DStatus::BqDefer,
         8 => DStatus::BqReject,
+        9 => DStatus::Hop,
         16..=25 => DStatus::Dsn(c - 16),
         _ => return None,
     })

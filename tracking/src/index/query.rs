@@ -104,7 +104,7 @@ fn relays_of(e: &Entry) -> Vec<Box<[u8]>> {
         return out;
     }
     for r in &e.rows {
-        if let (DStatus::Accept, Some(relay)) = (r.status, &r.relay) {
+        if let (true, Some(relay)) = (r.status.passes_on(), &r.relay) {
             if Some(&relay[..]) != own && !out.contains(relay) {
                 out.push(relay.clone());
             }

@@ -23,7 +23,7 @@ use super::codec::{decode_entry, encode_entry, Reader};
 use super::dict::{Dict, DictBuilder};
 use super::grams::{BlockGrams, Sliced, BUCKETS};
 use crate::error::Error;
-use crate::model::{DStatus, Entry, EntryId};
+use crate::model::{Entry, EntryId};
 
 const MAGIC: &[u8; 8] = b"PMGFTIX1";
 const END_MAGIC: &[u8; 8] = b"PMGFTEND";
@@ -132,7 +132,7 @@ impl SegmentWriter {
         for r in &e.rows {
             self.from.add(&r.from, id);
             self.to.add(&r.to, id);
-            if r.status == DStatus::Accept {
+            if r.status.passes_on() {
                 if let Some(relay) = &r.relay {
                     self.links.push((id_hash(relay), id));
                 }
