@@ -440,8 +440,9 @@ class Pipeline:
                     qid = None
                 sent[(id(send), to)] = qid
         # 4. log lines in PMG's order: edits as the actions made them, then the decisions
+        field_rules = _field_rules(outcome.rule_info)
         for group in outcome.groups:
-            self._log_edits(fid, group.recipients, group.edits)
+            self._log_edits(fid, group.recipients, group.edits, field_rules)
         for step in outcome.steps:
             if isinstance(step, Deliver):
                 for rcpt in step.recipients:
@@ -486,21 +487,26 @@ class Pipeline:
         if p.reply == "discard":
             return Reply("discard", remove=p.remove, analysis=analysis, plan=p)
         kept = copy(p.kept_edits)
-        fields, body_at = split_head(mail.raw)
-        body = kept.body if kept.body != mail.raw[body_at:] else None
+        body = None if kept.body_unchanged else kept.body
         return Reply(
             "accept",
             remove=p.remove,
-            header_ops=tuple(header_ops(fields, kept.fields)),
+            header_ops=tuple(header_ops(kept.original, kept.fields)),
             body=body,
             analysis=analysis,
             plan=p,
         )
 
-    def _log_edits(self, fid: str, recipients: Sequence[str], edits: Sequence[Edit]) -> None:
+    def _log_edits(
+        self,
+        fid: str,
+        recipients: Sequence[str],
+        edits: Sequence[Edit],
+        field_rules: dict[str, str],
+    ) -> None:
         for edit in edits:
             if isinstance(edit, SetHeader):
-                rule = getattr(edit, "rule", None)
+                rule = field_rules.get(edit.name.lower())
                 if rule is not None:
                     self.log(loglines.modified_header(fid, edit.name, recipients, rule))
             elif isinstance(edit, RemoveAttachments):
@@ -553,6 +559,20 @@ def _fact_part(part: Any, contents: unpack.Contents | None = None) -> FactPart:
         archive_types=contents.types if contents else (),
         archive_filenames=contents.filenames if contents else (),
     )
+
+
+def _field_rules(rule_info: str) -> dict[str, str]:
+    """Header name -> the first matching rule that sets it, from ``__RULE_INFO__`` (its
+    ``Action: modify field: NAME:VALUE`` lines), for PMG's "modified header" log line."""
+    found: dict[str, str] = {}
+    rule = None
+    for line in rule_info.splitlines():
+        if line.startswith("Rule: "):
+            rule = line[6:]
+        elif line.startswith("  Action: modify field: ") and rule is not None:
+            name = line[len("  Action: modify field: ") :].split(":", 1)[0].lower()
+            found.setdefault(name, rule)
+    return found
 
 
 def _stat_row(mail: Mail, analysis: Analysis, ptime: int) -> StatRow:

@@ -10,21 +10,25 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from dataclasses import field as dc_field
 
-_FIELD_START = re.compile(rb"[!-9;-~]+:")  # as the MIME walk reads a field line
+# a field as the MIME walk reads it: name, colon, value with its continuation lines
+_FIELD = re.compile(rb"([!-9;-~]+):([^\n]*(?:\n[ \t][^\n]*)*)(?:\n|\Z)")
 
 
 @dataclass(frozen=True, slots=True)
 class Field:
     """One header field: ``name`` as written, ``value`` the bytes after the colon (leading
-    space and continuation lines included, line ends as ``\\n``, no final line end)."""
+    space and continuation lines included, line ends as ``\\n``, no final line end);
+    ``key`` is the lower-cased name."""
 
     name: str
     value: bytes
+    key: str = dc_field(default="", compare=False)
 
-    @property
-    def key(self) -> str:
-        return self.name.lower()
+    def __post_init__(self) -> None:
+        if not self.key:
+            object.__setattr__(self, "key", self.name.lower())
 
     def render(self, eol: bytes) -> bytes:
         return (
@@ -50,25 +54,27 @@ def split_head(raw: bytes) -> tuple[list[Field], int]:
     fields: list[Field] = []
     pos = 0
     n = len(raw)
+    match = _FIELD.match
     while pos < n:
+        m = match(raw, pos)
+        if m is not None:
+            value = m.group(2)
+            if b"\r" in value:
+                value = value.replace(b"\r\n", b"\n")
+                if value.endswith(b"\r"):
+                    value = value[:-1]
+            fields.append(Field(m.group(1).decode("utf-8", "surrogateescape"), value))
+            pos = m.end()
+            continue
         end = raw.find(b"\n", pos)
         line_end = n if end < 0 else end + 1
-        line = raw[pos:line_end]
-        content = line.rstrip(b"\r\n")
+        content = raw[pos:line_end].rstrip(b"\r\n")
         if not content:
             return fields, line_end
-        if content[:1] in (b" ", b"\t"):
-            if fields:
-                last = fields[-1]
-                fields[-1] = Field(last.name, last.value + b"\n" + content)
-        elif _FIELD_START.match(content):
-            name, _, value = content.partition(b":")
-            fields.append(Field(name.decode("utf-8", "surrogateescape"), value))
-        elif content.startswith(b"From "):
-            pass  # mbox From_ line: not a field (the MIME walk also reads past it)
-        else:
-            return fields, pos
-        pos = line_end
+        if content[:1] in (b" ", b"\t") or content.startswith(b"From "):
+            pos = line_end  # a continuation with no field before it, or an mbox From_ line
+            continue
+        return fields, pos
     return fields, n
 
 
@@ -123,6 +129,8 @@ class HeaderOp:
 def header_ops(old: list[Field], new: list[Field]) -> list[HeaderOp]:
     """The milter calls that turn header list ``old`` into ``new`` (per field name: changed
     instances are changed in place, surplus ones deleted from the last, missing ones added)."""
+    if old == new:
+        return []
     old_by: dict[str, list[Field]] = {}
     new_by: dict[str, list[Field]] = {}
     for f in old:

@@ -76,7 +76,8 @@ class Copy:
     fields: list[Field]
     body: bytes
     eol: bytes
-    notes: list[tuple[str, int, str]] = field(default_factory=list)  # (what, aid, detail)
+    original: list[Field] = field(default_factory=list)  # the received message's fields
+    body_unchanged: bool = False
 
     def bytes(self) -> bytes:
         return join_head(self.fields, self.eol) + self.eol + self.body
@@ -260,7 +261,8 @@ def apply(raw: bytes, parts: Sequence[PartSpan], edits: Iterable[Edit]) -> Copy:
         and any(isinstance(e, RemoveAttachments | AddDisclaimer) for e in edits)
     ):
         parts = locate(raw, parts)
-    fields, body_at = split_head(raw)
+    original, body_at = split_head(raw)
+    fields = original
     eol = line_ending(raw)
     by_aid = {p.aid: p for p in parts}
     removed: dict[int, _Generated] = {}  # aid -> replacement
@@ -312,13 +314,15 @@ def apply(raw: bytes, parts: Sequence[PartSpan], edits: Iterable[Edit]) -> Copy:
         new = _disclaimed_leaf(raw, part, target, pre, post, eol)
         if new is not None:
             splices.append(new)
-    body = _splice(raw, body_at, len(raw), splices)
-    copy = Copy(fields, body, eol)
+    body = _splice(raw, body_at, len(raw), splices) if splices else raw[body_at:]
+    copy = Copy(fields, body, eol, original, not splices)
     top_leaf_text = leaf_text.get(1)
     if top is not None and top_leaf_text is not None and 1 not in removed:
         _disclaim_top(copy, top, raw, body_at, *top_leaf_text)
+        copy.body_unchanged = False
     if wrap:
         _make_multipart(copy, boundary, removed.get(1))
+        copy.body_unchanged = False
     return copy
 
 
