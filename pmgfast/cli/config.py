@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sized
+from typing import Any
 
 from pmgfast.cli import common
 from pmgfast.config import load_all, pmgconf
@@ -64,10 +65,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     sync = sub.add_parser(
         "sync",
-        help="render service configuration (clamd.conf, freshclam.conf, ...) from templates",
+        help="render service configuration (clamd.conf, freshclam.conf, Postfix's main.cf, "
+        "master.cf and tables, ...) from templates",
         description="Render every service configuration file from its template "
         "(<config dir>/templates/ first, then the built-in ones) and write the files whose "
-        "content changed. PMG: pmgconfig sync.",
+        "content changed. Postfix's files (main.cf, master.cf, the tables under "
+        "<pmgfast.postfix_dir>/pmgfast/) are rendered when pmgfast.postfix_dir exists; the "
+        "SMTP whitelist tables come from the rule database. PMG: pmgconfig sync.",
     )
     sync.add_argument(
         "--restart", action="store_true", help="restart the services whose files changed"
@@ -78,6 +82,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sync.add_argument("--diff", action="store_true", help="print a unified diff of each change")
     sync.add_argument(
         "--root", help="write under this directory instead of / (packaging, inspection)"
+    )
+    sync.add_argument(
+        "--service",
+        action="append",
+        metavar="NAME",
+        help="only the files of this service (postfix, clamav-daemon, clamav-freshclam); "
+        "may be given more than once",
     )
     sync.set_defaults(func=cmd_sync)
 
@@ -142,11 +153,14 @@ def cmd_sync(args: argparse.Namespace) -> int:
     conf = pmgconf.load(paths.pmg_conf)
     engine = render.TemplateEngine(paths.config_dir)
     root = Path(args.root).absolute() if args.root else None
+    postfix = _postfix_sync(args, root)  # issue 11: Postfix's main.cf, master.cf and tables
     try:
         layout = layout_from_config(conf)
-        planned = render.plan(
-            render.default_targets(layout), render.build_context(conf, layout), engine, root
-        )
+        targets = render.default_targets(layout) + (postfix.targets if postfix else [])
+        if args.service:
+            targets = [t for t in targets if t.service in args.service]
+        context = render.build_context(conf, layout) | (postfix.context if postfix else {})
+        planned = render.plan(targets, context, engine, root)
     except render.TemplateError as err:
         raise pmgconf.ConfigError("template", None, None, err.args[0]) from None
     changed = [item for item in planned if item.changed]
@@ -158,6 +172,11 @@ def cmd_sync(args: argparse.Namespace) -> int:
             print(item.diff(), end="")
     if args.dry_run:
         return 0
+    if postfix is not None:
+        from pmgfast.postfix import sync as postfix_sync
+
+        if postfix_sync.ensure_tls(common.settings(args), postfix.layout, root):
+            print(f"{postfix_sync.placed(postfix.layout.tls_cert, root)}: created")
     try:
         render.apply(changed)
     except OSError as err:
@@ -165,10 +184,37 @@ def cmd_sync(args: argparse.Namespace) -> int:
         raise pmgconf.ConfigError(where, None, None, err.strerror or str(err)) from None
     if args.restart:
         try:
-            render.restart_services(changed)
+            if postfix is not None:
+                from pmgfast.postfix import sync as postfix_sync
+
+                render.restart_services(changed, postfix_sync.runner(postfix.layout))
+            else:
+                render.restart_services(changed)
         except render.ServiceError as err:
             raise pmgconf.ConfigError("config sync", None, None, str(err)) from None
     return 0
+
+
+def _postfix_sync(args: argparse.Namespace, root: object) -> Any:
+    """The Postfix targets and variables (None when there is no Postfix to configure)."""
+    import sys
+
+    from pmgfast.postfix import sync as postfix_sync
+
+    settings = common.settings(args)
+    if not postfix_sync.installed(settings, root):  # type: ignore[arg-type]
+        return None
+
+    def whitelist() -> list[Any]:
+        from pmgfast.smtpwl import entries
+
+        with common.connection(common.database(args)) as conn:
+            return list(entries(conn))
+
+    prepared = postfix_sync.prepare(settings, whitelist, root)  # type: ignore[arg-type]
+    if prepared.note:
+        print(f"note: {prepared.note}", file=sys.stderr)
+    return prepared
 
 
 def cmd_docs(args: argparse.Namespace) -> int:

@@ -1,7 +1,8 @@
 """Templates for rendered service configuration, with the admin's overrides first.
 
 A template is looked up in ``<config dir>/templates/`` first, then in pmgfast's own
-``pmgfast/render/templates/`` (PMG: ``/etc/pmg/templates`` over ``/var/lib/pmg/templates``).
+``pmgfast/render/templates/`` and ``pmgfast/postfix/templates/`` (PMG: ``/etc/pmg/templates``
+over ``/var/lib/pmg/templates``).
 Templates are Jinja2 (PMG uses Template Toolkit; the variables are the same: ``pmg.<section>.<key>``
 for every pmg.conf key). An undefined variable is an error, never an empty string, so a typo in
 an override fails ``config sync`` instead of writing a broken service configuration.
@@ -15,6 +16,8 @@ from pathlib import Path
 import jinja2
 
 BUILTIN_DIR = Path(__file__).resolve().parent / "templates"
+# the Postfix templates live with the milter wiring they extend (issue 11)
+BUILTIN_DIRS = (BUILTIN_DIR, Path(__file__).resolve().parent.parent / "postfix" / "templates")
 
 
 class TemplateError(Exception):
@@ -24,11 +27,14 @@ class TemplateError(Exception):
 class TemplateEngine:
     """Renders named templates; :meth:`origin` tells which file (override or built-in) it used."""
 
-    def __init__(self, config_dir: Path | None = None, builtin_dir: Path = BUILTIN_DIR) -> None:
+    def __init__(
+        self, config_dir: Path | None = None, builtin_dir: Path | tuple[Path, ...] = BUILTIN_DIRS
+    ) -> None:
         self.override_dir = config_dir / "templates" if config_dir is not None else None
-        self.builtin_dir = builtin_dir
+        self.builtin_dirs = builtin_dir if isinstance(builtin_dir, tuple) else (builtin_dir,)
+        self.builtin_dir = self.builtin_dirs[0]
         search = [str(self.override_dir)] if self.override_dir is not None else []
-        search.append(str(builtin_dir))
+        search += [str(d) for d in self.builtin_dirs]
         self._env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(search),
             undefined=jinja2.StrictUndefined,
@@ -41,6 +47,9 @@ class TemplateEngine:
     def origin(self, name: str) -> Path:
         if self.override_dir is not None and (self.override_dir / name).is_file():
             return self.override_dir / name
+        for directory in self.builtin_dirs:
+            if (directory / name).is_file():
+                return directory / name
         return self.builtin_dir / name
 
     def render(self, name: str, context: Mapping[str, object]) -> str:
@@ -54,5 +63,5 @@ class TemplateEngine:
             raise TemplateError(f"{self.origin(name)}: {err.message}") from None
 
     def _dirs(self) -> str:
-        dirs = [self.override_dir, self.builtin_dir] if self.override_dir else [self.builtin_dir]
+        dirs = [self.override_dir, *self.builtin_dirs] if self.override_dir else self.builtin_dirs
         return ", ".join(str(d) for d in dirs)

@@ -311,6 +311,9 @@ class Pool:
                 "int_port": str(self.ports.int),
                 "before_queue_filtering": "1" if mode == "before-queue" else "0",
                 "max_filters": "2",
+                # the SMTP-time checks (greylisting, SPF: issue 11) only where a test asks
+                "greylist": "0",
+                "spf": "0",
             },
             "pmgfast": {
                 "dsn": self.dsn,
