@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from pmgfast.mime import Limits, Message, walk_native, walk_pure
-from tests.mime.compare import differences
+from pmgfast.mime.compare import differences
 
 FOLDERS = [
     "mime/python-email",

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pmgfast.mime import Limits, walk_native, walk_pure
-from tests.mime.compare import differences
+from pmgfast.mime.compare import differences
 from tests.mime.test_corpus import check_table
 
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
