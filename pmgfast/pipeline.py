@@ -204,6 +204,7 @@ class Pipeline:
         sink: Sink | None = None,
         stats: StatsWriter | None = None,
         ldap: LdapResolver = NO_LDAP,
+        signer: Any = None,
     ) -> None:
         self.settings = settings
         self.rules = rules
@@ -212,6 +213,8 @@ class Pipeline:
         self.sink: Sink = sink if sink is not None else ListSink()
         self.stats = stats
         self.ldap = ldap
+        # DKIM signing of accepted outgoing mail (issue 11: pmgfast.dkimsign.Signer)
+        self.signer = signer
 
     def log(self, line: str, error: bool = False) -> None:
         self.sink.write(line, error)
@@ -401,10 +404,13 @@ class Pipeline:
             queued[id(delivery)] = kept_qid
         for delivery in p.reinject:
             try:
+                data = copy(delivery.edits).bytes()
+                if self.signer is not None and env.trusted:
+                    data = self.signer.sign(data, env.sender)
                 queued[id(delivery)] = self.effects.reinject(
                     env.sender,
                     targets(delivery.recipients),
-                    copy(delivery.edits).bytes(),
+                    data,
                     sender_params,
                     origin,
                 )
@@ -488,10 +494,15 @@ class Pipeline:
             return Reply("discard", remove=p.remove, analysis=analysis, plan=p)
         kept = copy(p.kept_edits)
         body = None if kept.body_unchanged else kept.body
+        ops = header_ops(kept.original, kept.fields)
+        if self.signer is not None and env.trusted and p.kept:
+            signature = self.signer.signature(kept.bytes(), env.sender)
+            if signature is not None:
+                ops.append(HeaderOp("DKIM-Signature", 0, signature))
         return Reply(
             "accept",
             remove=p.remove,
-            header_ops=tuple(header_ops(kept.original, kept.fields)),
+            header_ops=tuple(ops),
             body=body,
             analysis=analysis,
             plan=p,

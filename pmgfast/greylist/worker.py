@@ -1,9 +1,10 @@
-"""The RCPT stage as a milter worker runs it: built from the configuration after the fork.
+"""The SMTP-level parts a milter worker runs: the RCPT stage and the DKIM signer.
 
 :func:`build_stage` makes the :class:`~pmgfast.greylist.stage.RecipientStage` of one worker
 (its greylister with the hot cache and write-back thread, its DNS loop) or returns None when
 nothing is checked at SMTP time (greylisting off for both address families and SPF off).
-:func:`milter_check` adapts it to the milter's ``Runtime.recipient_check`` hook.
+:func:`milter_check` adapts it to the milter's ``Runtime.recipient_check`` hook;
+:func:`dkim_signer` makes the pipeline's DKIM signer (None when ``admin.dkim_sign`` is off).
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from typing import Any
 
 import psycopg
 
-from pmgfast.config import Settings
+from pmgfast.config import ConfigError, Settings
+from pmgfast.dkimsign import DkimKeyError, Signer
 from pmgfast.greylist.greylister import Greylister
 from pmgfast.greylist.policy import DELAY, Constants
 from pmgfast.greylist.smtpdns import SmtpDns
@@ -45,6 +47,16 @@ def build_stage(
         greylister = Greylister(connect, constants(conf), cid=cid).start()
     dns = SmtpDns(NetSettings.from_config(conf))
     return RecipientStage(stage_settings, greylister, whitelist, dns)
+
+
+def dkim_signer(settings: Settings) -> Signer | None:
+    """The DKIM signer of outgoing mail (None: signing is off); a key that cannot be used is a
+    configuration error naming the key."""
+    try:
+        return Signer.from_settings(settings)
+    except DkimKeyError as err:
+        where = settings.config_dir / "pmg.conf"
+        raise ConfigError(where, None, "admin.dkim_selector", str(err)) from None
 
 
 def milter_check(stage: RecipientStage) -> Callable[..., tuple[str, str, str] | None]:

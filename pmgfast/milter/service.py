@@ -25,7 +25,7 @@ from pmgfast.clamav.conf import ClamdConfError
 from pmgfast.clamav.scanner import from_config as clamav_scanner
 from pmgfast.config import Settings, load_all
 from pmgfast.db.connect import Database, DatabaseUnavailable
-from pmgfast.greylist.worker import build_stage, milter_check
+from pmgfast.greylist.worker import build_stage, dkim_signer, milter_check
 from pmgfast.milter.callbacks import Runtime, Session
 from pmgfast.milter.context import Direction
 from pmgfast.milter.pool import Pool, PoolSpec, Worker
@@ -128,6 +128,7 @@ def _state(
 
         raise ConfigError(conf.path, None, "pmgfast.clamd_conf", str(err)) from None
     scanners: tuple[Scanner, ...] = tuple(s for s in (check, virus) if s is not None)
+    dkim_signer(settings)  # a DKIM key that cannot be used stops the start (issue 11)
     return State(paths, settings, database, generations, psettings, spec, scanners)
 
 
@@ -172,6 +173,7 @@ def start_worker(state: State, worker: Worker) -> Callable[[], None]:
         GatewayEffects(reinjector, store),
         sink_for(conf.get("pmgfast", "log_file")),  # type: ignore[arg-type]
         stats,
+        signer=dkim_signer(state.settings),
     )
     runtime = Runtime(
         pipe,
