@@ -260,7 +260,7 @@ def _queued_as(data: bytes) -> bytes | None:
     return found[0] if found is not None else None
 
 
-def _read_reject(data: bytes) -> Rejected | None:
+def _read_reject(data: bytes, lenient: bool) -> Rejected | None:
     i = data.find(b":")
     if i < 0:
         return None
@@ -272,6 +272,10 @@ def _read_reject(data: bytes) -> Rejected | None:
     i = data.find(b";")
     if i < 0:
         return None
+    if lenient and not data.startswith(b"; from=<", i):
+        i = data.find(b"; from=<")
+        if i < 0:
+            return None
     reply, data = data[:i], data[i:]
     status = "G" if GREYLIST_TEXT in reply else "N"
     if not data.startswith(b"; from=<"):
@@ -617,7 +621,7 @@ class Correlator:
             self._on_disconnect(se)
             return
         if msg.startswith(b"NOQUEUE:"):
-            r = _read_reject(msg[8:])
+            r = _read_reject(msg[8:], self.dialect is Dialect.PMGFAST)
             if r is not None:
                 r.time = self.time
                 se.rejected.append(r)
@@ -640,7 +644,7 @@ class Correlator:
             qe.set_client(_until_space(data[7:]))
             return
         if self.dialect is Dialect.PMGFAST and data.startswith((b"reject: ", b"milter-reject: ")):
-            r = _read_reject(data)
+            r = _read_reject(data, True)
             if r is not None:
                 r.time = self.time
                 se.rejected.append(r)

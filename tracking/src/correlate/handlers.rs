@@ -404,7 +404,8 @@ impl Correlator {
             return;
         }
         if let Some(data) = msg.strip_prefix(b"NOQUEUE:") {
-            if let Some(rejected) = read_reject(data) {
+            let lenient = self.cfg.dialect == Dialect::Pmgfast;
+            if let Some(rejected) = read_reject(data, lenient) {
                 se.borrow_mut().rejected.push(Rejected {
                     time: self.cur.time,
                     ..rejected
@@ -436,7 +437,7 @@ impl Correlator {
             && (data.starts_with(b"reject: ") || data.starts_with(b"milter-reject: "))
         {
             // A recipient rejected after the queue file was opened (pmgfast's dialect).
-            if let Some(rejected) = read_reject(data) {
+            if let Some(rejected) = read_reject(data, true) {
                 se.borrow_mut().rejected.push(Rejected {
                     time: self.cur.time,
                     ..rejected
@@ -673,12 +674,18 @@ fn queued_as(data: &[u8]) -> Option<&[u8]> {
 
 /// A reject line after `NOQUEUE:` (or `<qid>:`): `<kind>: <stage> from <client>: <reply>;
 /// from=<…> to=<…> …`. The status is `G` when the reply is PMG's greylisting text.
-fn read_reject(data: &[u8]) -> Option<Rejected> {
+/// pmg-log-tracker takes the reply up to its first `;`, so it misses replies that contain one
+/// (Postfix's DNSBL rejects: `Service unavailable; Client host [ip] blocked using …`);
+/// `lenient` (pmgfast's dialect) looks for the `; from=<` that follows instead.
+fn read_reject(data: &[u8], lenient: bool) -> Option<Rejected> {
     let i = memchr::memchr(b':', data)?;
     let data = &data[i + 1..];
     let i = memchr::memchr(b':', data)?;
     let data = &data[i + 1..];
-    let i = memchr::memchr(b';', data)?;
+    let mut i = memchr::memchr(b';', data)?;
+    if lenient && !data[i..].starts_with(b"; from=<") {
+        i = find(data, b"; from=<")?;
+    }
     let (reply, data) = data.split_at(i);
     let status = if find(reply, GREYLIST_TEXT).is_some() {
         DStatus::Greylist
