@@ -14,13 +14,41 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pmgfast import __version__
-from pmgfast.cli import bayes, config, db, milter, perf, rules, scan, start, stop, track, virus
+from pmgfast.cli import (
+    bayes,
+    config,
+    db,
+    dkim,
+    greylist,
+    milter,
+    perf,
+    rules,
+    scan,
+    start,
+    stop,
+    track,
+    virus,
+)
 from pmgfast.config import ConfigError
 from pmgfast.db.connect import DatabaseUnavailable
 from pmgfast.db.embedded import EmbeddedError
 from pmgfast.supervisor import AlreadyRunning
 
-SUBCOMMANDS = (bayes, config, db, milter, perf, rules, scan, start, stop, track, virus)
+SUBCOMMANDS = (
+    bayes,
+    config,
+    db,
+    dkim,
+    greylist,
+    milter,
+    perf,
+    rules,
+    scan,
+    start,
+    stop,
+    track,
+    virus,
+)
 PLAIN_ERRORS = (ConfigError, DatabaseUnavailable, EmbeddedError, AlreadyRunning)
 
 
