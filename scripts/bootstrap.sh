@@ -27,6 +27,7 @@ APT_PACKAGES=(
     unbound                                            # the DNS server of the network tests
     spamassassin                                       # benchmark and accuracy baseline
     linux-perf valgrind                                # benchmarks that count instructions
+    shared-mime-info                                   # MIME types: pmgfast/mime/mimedb.txt is built from it
 )
 
 as_root() {

@@ -198,3 +198,13 @@ def test_text_algorithms() -> None:
     ]
     assert text.decode_body(base64.b64encode(b"data"), "base64") == (b"data", [])
     assert text.decode_body(b"a=3Db=\nc", "quoted-printable") == (b"a=bc", [])
+
+
+def test_table_is_built_from_the_installed_shared_mime_info() -> None:
+    """mimedb.txt is what mimedb_build makes of Debian's shared-mime-info (scripts/bootstrap.sh
+    installs it); a newer package means: run ``python -m pmgfast.mime.mimedb_build``."""
+    from pmgfast.mime import mimedb_build
+
+    assert mimedb_build.DEFAULT_XML.is_file(), "shared-mime-info is not installed"
+    built = mimedb_build.build(mimedb_build.DEFAULT_XML)
+    assert mimedb.TABLE.read_text(encoding="utf-8").splitlines() == built
