@@ -30,6 +30,15 @@ class _Msg(_message.Message):
     _pmg_deep = False
     _pmg_state: dict[str, bool] = {"parsing": False}  # noqa: RUF012 (replaced per walk)
 
+    def get_boundary(self, failobj: Any = None) -> Any:
+        """The stdlib's, except that a parameter list it cannot read (RFC 2231 sections
+        both numbered and not make ``decode_params`` raise ``TypeError``) means no boundary,
+        as in the native walk, instead of an exception out of the parser."""
+        try:
+            return super().get_boundary(failobj)
+        except TypeError:
+            return failobj
+
     def get_content_type(self) -> str:
         real = super().get_content_type()
         if (

@@ -165,6 +165,7 @@ TOKENS = [
     b"Content-Type: multipart/mixed; boundary=b1\n",
     b"Content-Type: message/rfc822\n",
     b"Content-Type: message/delivery-status\n",
+    b"Content-Type: multipart/mixed; boundary*=us-ascii''b1; boundary*0=x\n",
     b"Content-Type: text/html; charset=utf-8\n",
     b"Content-Transfer-Encoding: base64\n",
     b"Content-Transfer-Encoding: quoted-printable\n",

@@ -121,6 +121,15 @@ def test_multipart_without_boundary_is_unparseable(walk) -> None:
     }
 
 
+def test_unreadable_rfc2231_boundary(walk) -> None:
+    """Sections both numbered and not: the stdlib's decode_params raises; both walks see no
+    boundary instead of failing."""
+    raw = b"Content-Type: multipart/mixed; boundary*=us-ascii''b1; boundary*0=x\n\n--b1\n\nhi\n"
+    m = walk(raw)
+    assert m.parts[0].content_type == "application/x-unparseable-multipart"
+    assert (1, "NoBoundaryInMultipartDefect") in m.defects
+
+
 def test_missing_end_boundary_and_bad_base64(walk) -> None:
     raw = (
         b"Content-Type: multipart/mixed; boundary=b\n\n"
