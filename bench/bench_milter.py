@@ -22,6 +22,7 @@ statistics rows/s.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -256,6 +257,7 @@ def run(quick: bool) -> list[Result]:
         results.extend(statistics(pg.socket_dsn(pg.create_database()), 20000 if quick else 100000))
     finally:
         pg.stop()
+        shutil.rmtree(root, ignore_errors=True)
     return results
 
 

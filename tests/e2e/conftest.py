@@ -6,6 +6,7 @@ each mail-flow test runs through both; tests that change the rules reload the po
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from collections.abc import Iterator
 from email.message import EmailMessage
@@ -81,6 +82,7 @@ def e2e_root() -> Iterator[Path]:
     root = Path(tempfile.mkdtemp(prefix="pmgfast-e2e-"))
     root.chmod(0o755)
     yield root
+    shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="module", params=["before-queue", "after-queue"])

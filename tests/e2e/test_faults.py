@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
 import signal
 import tempfile
 import threading
@@ -75,6 +76,7 @@ def faulty(request, own_pg) -> Iterator[Gateway]:
     gw = start_gateway(root / request.param, own_pg, request.param)
     yield gw
     gw.stop()
+    shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture

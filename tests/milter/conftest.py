@@ -3,6 +3,7 @@ with the milter-protocol client, and a database with the test rule set."""
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -77,7 +78,9 @@ class PoolUnderTest:
         wait_for(lambda: any(needle in line for line in self.log()), timeout, repr(needle))
 
     def stop(self) -> int | None:
-        return self.pool.stop()
+        code = self.pool.stop()
+        shutil.rmtree(self.root, ignore_errors=True)
+        return code
 
 
 def start_pool(pg_server, extra: dict[str, dict[str, str]] | None = None) -> PoolUnderTest:
