@@ -125,27 +125,36 @@ class UnboundServer:
     root: Path
     port: int
     process: subprocess.Popen[bytes]
+    interface: str = "127.0.0.1"
 
     @property
     def address(self) -> str:
-        return f"127.0.0.1:{self.port}"
+        return f"{self.interface}:{self.port}"
 
     @classmethod
-    def start(cls, zone_lines: list[str] | Zone, root_zone: str = "refuse") -> UnboundServer:
+    def start(
+        cls,
+        zone_lines: list[str] | Zone,
+        root_zone: str = "refuse",
+        interface: str = "127.0.0.1",
+        port: int | None = None,
+    ) -> UnboundServer:
         """Serve the zone lines (or a :class:`Zone`); ``root_zone`` is the local-zone type of
-        "." (``refuse`` by default; a :class:`Zone` brings its own)."""
+        "." (``refuse`` by default; a :class:`Zone` brings its own). ``interface``/``port``:
+        where to listen (default 127.0.0.1 and a free port; port 53 on another loopback
+        address serves programs that only read /etc/resolv.conf, such as Postfix)."""
         binary = shutil.which("unbound") or "/usr/sbin/unbound"
         if isinstance(zone_lines, Zone):
             root_zone = zone_lines.root
             zone_lines = zone_lines.lines()
         root = Path(tempfile.mkdtemp(prefix="pmgfast-dns-"))
         os.chmod(root, 0o755)
-        port = _free_udp_port()
+        port = port or _free_udp_port()
         conf = root / "unbound.conf"
         zones = "\n".join(f"    {line}" for line in zone_lines)
         conf.write_text(
             "server:\n"
-            f"    interface: 127.0.0.1\n    port: {port}\n"
+            f"    interface: {interface}\n    port: {port}\n"
             '    do-daemonize: no\n    username: ""\n    chroot: ""\n'
             f'    directory: "{root}"\n    pidfile: "{root}/unbound.pid"\n'
             '    use-syslog: no\n    logfile: ""\n    verbosity: 0\n'
@@ -161,7 +170,7 @@ class UnboundServer:
             stderr=subprocess.PIPE,
             preexec_fn=_die_with_parent,
         )
-        server = cls(root, port, process)
+        server = cls(root, port, process, interface)
         try:
             server._wait_ready()
         except BaseException:
@@ -177,7 +186,7 @@ class UnboundServer:
                 err = self.process.stderr.read().decode() if self.process.stderr else ""
                 raise RuntimeError(f"unbound exited: {err.strip()}")
             try:
-                dns.query.udp(query, "127.0.0.1", port=self.port, timeout=0.2)
+                dns.query.udp(query, self.interface, port=self.port, timeout=0.2)
                 return
             except (dns.exception.Timeout, OSError):
                 time.sleep(0.05)
