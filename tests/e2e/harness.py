@@ -295,10 +295,11 @@ class Pool:
         self.log_file = log_file
         self.process: subprocess.Popen[bytes] | None = None
         self.worker_count = 2
+        self.socket_spec: str | None = None  # e.g. unix:/path instead of the loopback port
 
     @property
     def socket(self) -> str:
-        return f"inet:{self.ports.milter}@127.0.0.1"
+        return self.socket_spec or f"inet:{self.ports.milter}@127.0.0.1"
 
     def write_config(self, mode: str, extra: dict[str, dict[str, str]] | None = None) -> None:
         self.config_dir.mkdir(parents=True, exist_ok=True)
@@ -340,8 +341,20 @@ class Pool:
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=open(self.state / "milter.err", "ab"),  # noqa: SIM115
         )  # fmt: skip
-        wait_for(lambda: port_open(self.ports.milter), 30, "the milter pool to listen")
+        wait_for(self.listening, 30, "the milter pool to listen")
         wait_for(lambda: len(self.workers()) >= self.worker_count, 30, "the milter workers")
+
+    def listening(self) -> bool:
+        from pmgfast.milter.client import parse_spec
+
+        family, address = parse_spec(self.socket)
+        try:
+            with socket.socket(family, socket.SOCK_STREAM) as probe:
+                probe.settimeout(0.5)
+                probe.connect(address)  # type: ignore[arg-type]
+            return True
+        except OSError:
+            return False
 
     def workers(self) -> list[int]:
         """Pids of the master's children."""

@@ -28,7 +28,9 @@ echo OK
 class PoolUnderTest:
     """``pmgfast milter`` on a loopback port, with helpers to send through the protocol."""
 
-    def __init__(self, root: Path, dsn: str, extra: dict[str, dict[str, str]]) -> None:
+    def __init__(
+        self, root: Path, dsn: str, extra: dict[str, dict[str, str]], socket: str | None = None
+    ) -> None:
         self.root = root
         self.ports = Ports()
         (root / "seen").mkdir(parents=True, exist_ok=True)
@@ -37,6 +39,7 @@ class PoolUnderTest:
         script.chmod(0o755)
         self.log_file = root / "filter.log"
         self.pool = Pool(root, self.ports, dsn, self.log_file)
+        self.pool.socket_spec = socket
         settings = {"admin": {"custom_check": "1", "custom_check_path": str(script)}}
         for section, keys in extra.items():
             settings.setdefault(section, {}).update(keys)
@@ -83,13 +86,15 @@ class PoolUnderTest:
         return code
 
 
-def start_pool(pg_server, extra: dict[str, dict[str, str]] | None = None) -> PoolUnderTest:
+def start_pool(
+    pg_server, extra: dict[str, dict[str, str]] | None = None, socket: str | None = None
+) -> PoolUnderTest:
     name = pg_server.create_database()
     dsn = pg_server.socket_dsn(name)
     install(dsn, rules())
     root = Path(tempfile.mkdtemp(prefix="pmgfast-pool-"))
     root.chmod(0o755)
-    pool = PoolUnderTest(root, dsn, extra or {})
+    pool = PoolUnderTest(root, dsn, extra or {}, socket.format(root=root) if socket else None)
     pool.dsn = dsn  # type: ignore[attr-defined]
     return pool
 

@@ -220,3 +220,18 @@ def test_scan_gives_the_verdicts_of_the_milter(pool, corpus):
     for rcpt in recipients:
         assert scanned[rcpt] <= milter[rcpt], (rcpt, scanned[rcpt], milter[rcpt])
     assert scanned[f"blocked@{LOCAL}"] == {("block", "block")}
+
+
+def test_a_unix_socket_pool_serves_and_keeps_its_path_across_reloads(pg_server):
+    small = start_pool(pg_server, socket="unix:{root}/run/milter.sock")
+    try:
+        path = small.root / "run" / "milter.sock"
+        assert path.is_socket() and oct(path.stat().st_mode & 0o777) == "0o666"
+        assert small.send(text_mail("unix"), SENDER, [f"user@{LOCAL}"]).action == "accept"
+        small.pool.reload()
+        assert path.is_socket()
+        assert small.send(text_mail("unix again"), SENDER, [f"user@{LOCAL}"]).action == "accept"
+        assert small.pool.stop() == 0
+        assert not path.exists()  # the master removes it when it stops
+    finally:
+        small.stop()
