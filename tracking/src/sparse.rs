@@ -28,9 +28,15 @@ pub const BLOCK: usize = 64 * 1024;
 /// Rounds of closure before the scan gives up looking for more parts.
 const MAX_ROUNDS: usize = 4;
 
+/// The parts of one queue entry and where the last of them was printed.
+type Parts = (Vec<Entry>, (u64, u64));
+
 /// One printed entry and where it came from.
 struct Found {
     entry: Entry,
+    /// The number of the line that printed it and the print order (a full scan prints in
+    /// this order, which the assembler's windows depend on).
+    at: (u64, u64),
     /// Printed at the end of its region while still open.
     open: bool,
     /// Its region started after the beginning of the input.
@@ -55,6 +61,8 @@ struct Regions<'a> {
     fed: u64,
     seen: u64,
     given_up: bool,
+    printed: u64,
+    last_fed: u64,
 }
 
 impl Regions<'_> {
@@ -75,9 +83,12 @@ impl Regions<'_> {
             line += 1;
             let hit = self.text.is_some_and(|f| f.is_match(text));
             cor.feed_numbered(text, hit, Some(line));
+            self.last_fed = line;
             for e in cor.take_printed() {
+                self.printed += 1;
                 self.out.push(Found {
                     entry: e,
+                    at: (line, self.printed),
                     open: false,
                     late_region: self.late,
                 });
@@ -91,9 +102,13 @@ impl Regions<'_> {
     fn close(&mut self, at_end: bool) {
         if let Some(mut cor) = self.cor.take() {
             cor.finish();
+            // open entries print after the region's last line (at the very end, for the input's end)
+            let line = if at_end { u64::MAX } else { self.last_fed };
             for e in cor.take_printed() {
+                self.printed += 1;
                 self.out.push(Found {
                     entry: e,
+                    at: (line, self.printed),
                     open: !at_end,
                     late_region: self.late,
                 });
@@ -198,6 +213,8 @@ fn one_pass(
         fed: 0,
         seen: 0,
         given_up: false,
+        printed: 0,
+        last_fed: 0,
     };
     for input in inputs {
         for_each_chunk(input, &mut |chunk: &[u8]| {
@@ -268,15 +285,6 @@ pub fn search(
     loop {
         let pass = one_pass(inputs, cfg, stamps, &Needles::new(&needles), text)?;
         fed_total += pass.fed;
-        if std::env::var_os("PMGFAST_TRACK_DEBUG").is_some() {
-            eprintln!(
-                "sparse round {round}: needles {} fed {} of {} found {}",
-                needles.len(),
-                pass.fed,
-                pass.seen,
-                pass.found.len()
-            );
-        }
         if pass.given_up || pass.fed as f64 > MAX_SHARE * pass.seen as f64 {
             return Ok(None);
         }
@@ -295,27 +303,30 @@ pub fn search(
             break;
         }
     }
-    // parts of one queue entry from several regions become one entry
-    let mut entries: Vec<Entry> = Vec::new();
-    let mut parts: rustc_hash::FxHashMap<Box<[u8]>, Vec<Entry>> = Default::default();
+    // parts of one queue entry from several regions become one entry, printed where its
+    // last part was
+    let mut entries: Vec<((u64, u64), Entry)> = Vec::new();
+    let mut parts: rustc_hash::FxHashMap<Box<[u8]>, Parts> = Default::default();
     let mut order: Vec<Box<[u8]>> = Vec::new();
     for f in found {
         match &f.entry.id {
             EntryId::Queue(qid) if known.contains(qid) => {
-                if !parts.contains_key(qid) {
+                let slot = parts.entry(qid.clone()).or_insert_with(|| {
                     order.push(qid.clone());
-                }
-                parts.entry(qid.clone()).or_default().push(f.entry);
+                    (Vec::new(), (0, 0))
+                });
+                slot.1 = slot.1.max(f.at);
+                slot.0.push(f.entry);
             }
-            _ => entries.push(f.entry),
+            _ => entries.push((f.at, f.entry)),
         }
     }
     for qid in order {
-        if let Some(p) = parts.remove(&qid) {
-            entries.push(merge_fragments(p));
+        if let Some((p, at)) = parts.remove(&qid) {
+            entries.push((at, merge_fragments(p)));
         }
     }
-    entries.sort_by_key(|e| (e.ctime, e.first_time));
+    entries.sort_by_key(|(at, _)| *at);
     let mut mails = Vec::new();
     let mut asm = Assembler::new(window);
     let mut keep = |mut m: Mail| {
@@ -323,7 +334,7 @@ pub fn search(
             mails.push(m);
         }
     };
-    for e in entries {
+    for (_, e) in entries {
         asm.push(e, &mut keep);
     }
     asm.finish(&mut keep);

@@ -199,6 +199,29 @@ class PrintFilter:
     exclude_ndr: bool = False
 
 
+@dataclass
+class Prefilter:
+    """pmgfast's print-time test (twin of ``correlate::Prefilter``): an entry not joined with
+    others that no wanted mail can contain is not printed."""
+
+    sender: bytes = b""
+    to: bytes = b""
+    host: bytes = b""
+    text: bool = False
+    start: int = 0
+    end: int = 0
+
+    def may_want(self, first_time: int, text_match: bool, clients: list[bytes],
+                 senders: list[bytes], tos: list[bytes]) -> bool:  # fmt: skip
+        return (
+            self.start <= first_time <= self.end
+            and (not self.text or text_match)
+            and (not self.host or any(self.host.lower() in c.lower() for c in clients))
+            and (not self.sender or any(self.sender.lower() in x.lower() for x in senders))
+            and (not self.to or any(self.to.lower() in x.lower() for x in tos))
+        )
+
+
 def parse_id(text: str) -> bytes | tuple[int, int]:
     """``T%08lXL%08lX`` (as ``sscanf`` reads it) or a queue id."""
     b = text.encode("utf-8", "surrogateescape")
@@ -298,7 +321,9 @@ class Correlator:
         keep_lines: bool,
         filter: PrintFilter,
         stamps: StampReader,
+        prefilter: Prefilter | None = None,
     ) -> None:
+        self.prefilter = prefilter
         self.dialect = dialect
         self.start = start
         self.end = end
@@ -801,6 +826,14 @@ class Correlator:
         fe = se.get_filter()
         if f.text and not se.text_match and not (fe is not None and fe.text_match):
             return
+        p = self.prefilter
+        if p is not None:
+            first = se.time if fe is None else min(se.time, fe.first_time)
+            text = se.text_match or (fe is not None and fe.text_match)
+            senders = [r.sender for r in se.rejected] + [se.bq_from]
+            tos = [r.to for r in se.rejected] + ([t.to for t in fe.rows] if fe is not None else [])
+            if not p.may_want(first, text, [se.client], senders, tos):
+                return
         rows = [
             Row(r.time, r.status, r.sender, r.to, None)
             for r in reversed(se.rejected)
@@ -917,6 +950,10 @@ class Correlator:
         is_bq_session = bq_session is not None and se is not None and bq_session is se
         if is_bq_session and se is not None and not se.disconnected:
             return
+        if self.prefilter is not None and not self._queued_may_be_wanted(
+            self.prefilter, qe, se, fe, bq_session
+        ):
+            return
         if qe.bq_filtered:
             mapping = {"2": "P", "4": "D", "5": "R"}
             for r in qe.rows:
@@ -1006,6 +1043,43 @@ class Correlator:
                 qe.continued,
             )
         )
+
+    def _queued_may_be_wanted(
+        self,
+        p: Prefilter,
+        qe: Queued,
+        se: Session | None,
+        fe: Filtered | None,
+        bq: Session | None,
+    ) -> bool:
+        target = self.accept_targets.get(qe.qid)
+        named = False
+        if target is not None:
+            tf = target()
+            named = True if fe is None or tf is not fe else not (fe.bq or qe.milter)
+        joined = (
+            named
+            or (
+                fe is not None
+                and any(r.status == "A" and r.relay and r.relay != qe.qid for r in fe.rows)
+            )
+            or any(r.status == HOP for r in qe.rows)
+        )
+        if joined:
+            return True
+        first = qe.first_time
+        text = qe.text_match
+        clients = [qe.client]
+        for s in (se, bq, qe.smtpd):
+            if s is not None:
+                first = min(first, s.time)
+                text = text or s.text_match
+                clients.append(s.client)
+        if fe is not None:
+            first = min(first, fe.first_time)
+            text = text or fe.text_match
+        tos = [r.to for r in qe.rows] + ([r.to for r in fe.rows] if fe is not None else [])
+        return p.may_want(first, text, clients, [qe.sender], tos)
 
     def finalize_queued(self, qe: Queued) -> None:
         if not qe.removed:

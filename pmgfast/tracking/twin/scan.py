@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import BinaryIO, cast
 
 from pmgfast.tracking.errors import TrackingError
-from pmgfast.tracking.twin.correlate import Correlator, Entry, PrintFilter
+from pmgfast.tracking.twin.correlate import Correlator, Entry, Prefilter, PrintFilter
 from pmgfast.tracking.twin.lineparse import Dialect
 from pmgfast.tracking.twin.mails import Assembler, MailFilter, RawMail, finish
 from pmgfast.tracking.twin.pmgformat import LIMIT_STATUS, write_entry
@@ -208,6 +208,7 @@ def search(
         raise TrackingError(f"end time {filter.end} is before start time {filter.start}")
     margin = max(margin, 0)
     stamps = StampReader(now, zone, zone)
+    pre = Prefilter(filter.sender, filter.to, filter.host, bool(text), filter.start, filter.end)
     cor = Correlator(
         Dialect.PMGFAST,
         filter.start - margin,
@@ -215,6 +216,7 @@ def search(
         keep_lines,
         PrintFilter(),
         stamps,
+        pre,
     )
     filter.text = bool(text)
     mails: list[RawMail] = []

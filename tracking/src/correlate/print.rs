@@ -472,7 +472,8 @@ impl Correlator {
                 f.rows
                     .iter()
                     .any(|r| r.status == DStatus::Accept && !r.relay.is_empty() && r.relay != q.qid)
-            });
+            })
+            || q.rows.iter().any(|r| r.status == DStatus::Hop);
         if joined {
             return true;
         }
