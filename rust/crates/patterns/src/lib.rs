@@ -7,8 +7,9 @@
 //! - every pattern is compiled on its own with the `regex` crate (lazy DFA, bounded size);
 //! - from each pattern the literals that any match must contain are extracted
 //!   ([`literals::required_literals`]); all of them go into one Aho-Corasick automaton, so one
-//!   pass over the subject tells which patterns can possibly match. Only those, plus the
-//!   patterns without a usable literal, are run;
+//!   pass over the subject tells which patterns can possibly match, and only those are run;
+//! - the patterns without a usable literal run together, a small group at a time, in
+//!   multi-pattern lazy DFAs (one pass per group instead of one per pattern);
 //! - patterns the `regex` crate cannot compile (look-around, back-references, atomic groups)
 //!   fall back to `fancy-regex` (a backtracker) and are reported by [`PatternSet::slow_ids`]. A
 //!   caller may give such a pattern a *prefilter*: a relaxed regex that matches a superset (the
