@@ -204,7 +204,7 @@ def run(quick: bool) -> list[Result]:
     results.append(
         Result(
             "mime",
-            "peak memory, 10 MB attachment",
+            "extra peak memory, 10 MB attachment",
             "x msg size",
             extra / size,
             higher_is_better=False,
