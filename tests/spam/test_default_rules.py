@@ -87,13 +87,15 @@ OBFUSCATED = "".join(f"&#{ord(c)};" for c in "Buy cheap watches here today")
 CASES = [
     # Bayes bands (the probability is what the engine sets from the combiner)
     Case("BAYES_00", BASE, BASE, {"bayes": 0.001}, {"bayes": 0.5}),
+    Case("BAYES_000", BASE, BASE, {"bayes": 0.0005}, {"bayes": 0.001}),
     Case("BAYES_05", BASE, BASE, {"bayes": 0.03}, {"bayes": 0.001}),
     Case("BAYES_20", BASE, BASE, {"bayes": 0.1}, {"bayes": 0.3}),
     Case("BAYES_50", BASE, BASE, {"bayes": 0.5}, {"bayes": 0.9}),
     Case("BAYES_80", BASE, BASE, {"bayes": 0.85}, {"bayes": 0.5}),
     Case("BAYES_95", BASE, BASE, {"bayes": 0.97}, {"bayes": 0.9}),
     Case("BAYES_99", BASE, BASE, {"bayes": 0.995}, {"bayes": 0.97}),
-    Case("BAYES_999", BASE, BASE, {"bayes": 0.9999}, {"bayes": 0.995}),
+    Case("BAYES_999", BASE, BASE, {"bayes": 0.9995}, {"bayes": 0.995}),
+    Case("BAYES_9999", BASE, BASE, {"bayes": 0.99995}, {"bayes": 0.9995}),
     # missing and forged headers
     Case("MISSING_DATE", mail(headers={"Date": None}), BASE),
     Case("MISSING_MID", mail(headers={"Message-ID": None}), BASE),
