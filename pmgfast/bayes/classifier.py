@@ -9,7 +9,7 @@ Approach to the Spam Problem", Linux Journal 2003):
 1. Per token, the ratio estimate ``p = (s/nspam) / (s/nspam + h/nham)`` is shrunk towards an
    assumed probability for the unknown, weighted by how much evidence there is:
    ``f = (strength * assumed + n * p) / (strength + n)`` with ``n = s + h`` (Robinson's f(w)).
-   A token never seen is exactly ``assumed``; one seen once moves half-way (strength 1).
+   A token never seen is exactly ``assumed``; one seen once moves 1/(1 + s) of the way.
 2. Only *clues* count: tokens with ``|f - 0.5| >= min_strength``, at most ``max_clues`` of
    them, the strongest first. Neutral tokens only add noise, and a message does not get more
    certain just by being long.
@@ -24,8 +24,11 @@ The constants (:class:`ChiSquaredParams`) and why they are what they are:
 ==============  =======  ==================================================================
 constant        default  why
 ==============  =======  ==================================================================
-strength        1.0      Robinson's ``s``: the weight of the prior, in messages. 1 is his
-                         recommendation (SpamBayes tuned 0.45 on its corpora; a parameter).
+strength        0.45     Robinson's ``s``: the weight of the prior, in messages. 0.45 is
+                         SpamBayes' default (``unknown_word_strength``, tuned on its own
+                         corpora, not ours); Robinson suggested 1. A weaker prior lets rare
+                         tokens speak sooner, so fewer ham land high: 5-fold engine FP 9 ->
+                         4, 1 - AUC 0.102 % -> 0.085 % (FN 47 -> 61, the price).
 assumed         0.5      Robinson's ``x``: an unknown token says nothing either way.
 min_strength    0.1      SpamBayes' ``minimum_prob_strength``: ``f`` in 0.4..0.6 is no clue.
 max_clues       150      SpamBayes' ``max_discriminators``: enough for long messages, bounded
@@ -90,7 +93,7 @@ class Band(enum.Enum):
 class ChiSquaredParams:
     """The combiner's constants (see the module docstring for why these defaults)."""
 
-    strength: float = 1.0
+    strength: float = 0.45
     assumed: float = 0.5
     min_strength: float = 0.1
     max_clues: int = 150

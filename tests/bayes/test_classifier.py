@@ -35,8 +35,15 @@ def test_unknown_token_is_the_assumed_probability():
 
 def test_one_sighting_moves_half_way_with_strength_one():
     # p = 1 (seen only in spam), n = 1: (1 * 0.5 + 1 * 1) / (1 + 1)
-    assert token_probability(1, 0, 10, 10) == 0.75
-    assert token_probability(0, 1, 10, 10) == 0.25
+    one = ChiSquaredParams(strength=1.0)
+    assert token_probability(1, 0, 10, 10, one) == 0.75
+    assert token_probability(0, 1, 10, 10, one) == 0.25
+
+
+def test_default_strength_is_spambayes():
+    # s = 0.45: (0.45 * 0.5 + 1) / 1.45
+    assert DEFAULT_PARAMS.strength == 0.45
+    assert token_probability(1, 0, 10, 10) == pytest.approx(1.225 / 1.45)
 
 
 def test_ratios_use_the_learned_totals():
@@ -126,7 +133,7 @@ def test_at_most_max_clues_strongest_first():
 
 
 def test_weak_tokens_are_not_clues():
-    # f = (0.5 + 2 * 0.6) / 3 = 0.5667: within min_strength of 0.5
+    # f = (0.45 * 0.5 + 2 * 0.6) / 2.45 = 0.5816: within min_strength of 0.5
     assert select_clues([3], [2], 10, 10) == []
 
 
