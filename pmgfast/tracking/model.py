@@ -52,8 +52,8 @@ class Mail:
     qids: tuple[str, ...]
     filter_id: str
     recipients: tuple[Recipient, ...]
-    #: ``(line number, text)`` of every log line of the mail, in log order (when asked for).
-    lines: tuple[tuple[int, str], ...]
+    #: Every log line of the mail, in log order (when asked for).
+    lines: tuple[str, ...]
 
     @classmethod
     def from_tuple(cls, t: tuple[Any, ...]) -> Mail:
@@ -69,7 +69,7 @@ class Mail:
             qids=tuple(qids),
             filter_id=fid,
             recipients=tuple(Recipient(*r) for r in rcpts),
-            lines=tuple((n, s) for n, s in lines),
+            lines=tuple(s for _, s in lines),
         )
 
     def to_dict(self, lines: bool = True) -> dict[str, Any]:
@@ -95,7 +95,7 @@ class Mail:
             ],
         }
         if lines:
-            d["lines"] = [text for _, text in self.lines]
+            d["lines"] = list(self.lines)
         return d
 
 

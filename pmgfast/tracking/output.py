@@ -14,7 +14,7 @@ from pmgfast.tracking.twin.stamps import Zone
 def table(mails: Iterable[Mail], zone: Zone, verbose: bool = False) -> str:
     """One row per recipient; with ``verbose`` each mail's log lines follow its rows."""
     rows: list[tuple[str, str, str, str]] = []
-    logs: list[tuple[int, tuple[tuple[int, str], ...]]] = []
+    logs: list[tuple[int, tuple[str, ...]]] = []
     for m in mails:
         when = zone.format(m.time)
         for r in m.recipients:
@@ -31,7 +31,7 @@ def table(mails: Iterable[Mail], zone: Zone, verbose: bool = False) -> str:
     at = 0
     for end, lines in logs if verbose else [(len(rows), ())]:
         out.extend(fmt(r) for r in rows[at:end])
-        out.extend(f"    {text}" for _, text in lines)
+        out.extend(f"    {text}" for text in lines)
         at = end
     return "\n".join(out) + "\n"
 

@@ -221,7 +221,18 @@ pub fn merge_fragments(mut parts: Vec<Entry>) -> Entry {
     parts.sort_by_key(|e| e.first_time);
     let mut it = parts.into_iter();
     let mut acc = it.next().expect("at least one fragment");
-    for e in it {
+    for mut e in it {
+        if acc.flags.bq && !e.flags.bq {
+            // a later part read without its filter link delivers what the filter passed
+            for r in &mut e.rows {
+                r.status = match r.status {
+                    DStatus::Dsn(2) => DStatus::BqPass,
+                    DStatus::Dsn(4) => DStatus::BqDefer,
+                    DStatus::Dsn(5) => DStatus::BqReject,
+                    other => other,
+                };
+            }
+        }
         acc.ctime = acc.ctime.max(e.ctime);
         acc.size = acc.size.max(e.size);
         for (mine, theirs) in [
@@ -246,6 +257,7 @@ pub fn merge_fragments(mut parts: Vec<Entry>) -> Entry {
         acc.rows = rows;
         acc.sections.extend(e.sections);
         acc.flags.relayed |= e.flags.relayed;
+        acc.flags.bq |= e.flags.bq;
     }
     if let Some(from) = acc
         .rows

@@ -53,10 +53,12 @@ impl DStatus {
     }
 }
 
-/// One raw log line with its line number (lines counted from the start of the range).
+/// One raw log line with its line number (lines counted from the start of the range) and
+/// the time of its stamp.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogLine {
     pub lineno: u64,
+    pub time: i64,
     pub text: Box<[u8]>,
 }
 
@@ -146,13 +148,19 @@ pub struct Flags {
     pub relayed: bool,
     /// Printed before it was complete (open too long); more of it may follow.
     pub incomplete: bool,
-    /// The later part of a queue entry printed incomplete before.
+    /// The later part of a queue entry printed incomplete before, or a queue entry whose
+    /// beginning (client, Message-ID, sender) was not seen.
     pub continued: bool,
+    /// Filtered before the queue (its delivery rows are `P`/`D`/`R`).
+    pub bq: bool,
 }
 
 impl Flags {
     pub fn bits(self) -> u8 {
-        u8::from(self.relayed) | u8::from(self.incomplete) << 1 | u8::from(self.continued) << 2
+        u8::from(self.relayed)
+            | u8::from(self.incomplete) << 1
+            | u8::from(self.continued) << 2
+            | u8::from(self.bq) << 3
     }
 
     pub fn from_bits(b: u8) -> Flags {
@@ -160,6 +168,7 @@ impl Flags {
             relayed: b & 1 != 0,
             incomplete: b & 2 != 0,
             continued: b & 4 != 0,
+            bq: b & 8 != 0,
         }
     }
 }

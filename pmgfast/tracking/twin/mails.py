@@ -86,7 +86,7 @@ class RawMail:
                 Recipient(_text(r.to), r.status, r.dstatus, r.rstatus, _text(r.relay), r.time)
                 for r in self.recipients
             ),
-            lines=tuple((n, _text(t)) for n, t in self.lines),
+            lines=tuple(_text(t) for _, t in self.lines),
         )
 
 

@@ -23,18 +23,18 @@ pub type FilteredRef = Rc<RefCell<Filtered>>;
 #[derive(Debug, Default, Clone)]
 pub struct Lines {
     text: Vec<u8>,
-    index: Vec<(usize, usize, u64)>,
+    index: Vec<(usize, usize, u64, i64)>,
 }
 
 impl Lines {
-    pub fn push(&mut self, line: &[u8], lineno: u64) {
+    pub fn push(&mut self, line: &[u8], lineno: u64, time: i64) {
         let start = self.text.len();
         self.text.extend_from_slice(line);
-        self.index.push((start, line.len(), lineno));
+        self.index.push((start, line.len(), lineno, time));
     }
 
     pub fn push_line(&mut self, line: &LogLine) {
-        self.push(&line.text, line.lineno);
+        self.push(&line.text, line.lineno, line.time);
     }
 
     pub fn is_empty(&self) -> bool {
@@ -45,8 +45,9 @@ impl Lines {
     pub fn to_vec(&self) -> Vec<LogLine> {
         self.index
             .iter()
-            .map(|&(s, n, lineno)| LogLine {
+            .map(|&(s, n, lineno, time)| LogLine {
                 lineno,
+                time,
                 text: self.text[s..s + n].into(),
             })
             .collect()

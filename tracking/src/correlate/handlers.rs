@@ -61,10 +61,15 @@ impl Correlator {
             return Rc::clone(q);
         }
         let seq = self.next_seq();
-        let continued = self.flushed.contains_key(qid);
+        let head = self.flushed.get(qid);
+        let continued = head.is_some();
+        let (bq_filtered, from) =
+            head.map_or((false, Box::default()), |h| (h.bq_filtered, h.from.clone()));
         let q = Rc::new(RefCell::new(Queued {
             qid: qid.into(),
             continued,
+            bq_filtered,
+            from,
             first_time: self.cur.time,
             seq,
             first_line: self.cur.lineno,
@@ -108,7 +113,7 @@ impl Correlator {
                 f.text_match = true;
             }
             if self.cfg.keep_lines {
-                f.lines.push(line, self.cur.lineno);
+                f.lines.push(line, self.cur.lineno, self.cur.time);
             }
         }
         if let Some(data) = data.strip_prefix(b"accept mail to <") {
@@ -207,7 +212,7 @@ impl Correlator {
                 s.text_match = true;
             }
             if self.cfg.keep_lines {
-                s.lines.push(line, self.cur.lineno);
+                s.lines.push(line, self.cur.lineno, self.cur.time);
             }
             s.rejected.push(Rejected {
                 from: from.into(),
@@ -235,7 +240,7 @@ impl Correlator {
             }
             q.cleanup = true;
             if self.cfg.keep_lines {
-                q.lines.push(line, self.cur.lineno);
+                q.lines.push(line, self.cur.lineno, self.cur.time);
             }
             if let Some(data) = data.strip_prefix(b"from=<") {
                 let (from, data) = until(data, b'>');
@@ -279,6 +284,7 @@ impl Correlator {
                 (
                     LogLine {
                         lineno: self.cur.lineno,
+                        time: self.cur.time,
                         text,
                     },
                     self.cur.time,
@@ -297,7 +303,7 @@ impl Correlator {
             }
             q.cleanup = true;
             if self.cfg.keep_lines {
-                q.lines.push(line, self.cur.lineno);
+                q.lines.push(line, self.cur.lineno, self.cur.time);
             }
         }
         if let Some((tls, _)) = self
@@ -392,7 +398,7 @@ impl Correlator {
                 s.text_match = true;
             }
             if self.cfg.keep_lines {
-                s.lines.push(line, self.cur.lineno);
+                s.lines.push(line, self.cur.lineno, self.cur.time);
             }
         }
         if let Some(client) = msg.strip_prefix(b"connect from ") {
@@ -543,7 +549,7 @@ impl Correlator {
                 q.text_match = true;
             }
             if self.cfg.keep_lines {
-                q.lines.push(line, self.cur.lineno);
+                q.lines.push(line, self.cur.lineno, self.cur.time);
             }
         }
         let Some(data) = data.strip_prefix(b"message-id=") else {

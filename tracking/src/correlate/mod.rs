@@ -27,6 +27,14 @@ use key::IdKey;
 /// Lines between two prunings of the Message-ID table (pmgfast's dialect).
 const PRUNE_EVERY: u64 = 1 << 20;
 
+/// What a continuation inherits from the part of its queue entry printed before.
+#[derive(Debug, Clone)]
+struct Flushed {
+    time: i64,
+    bq_filtered: bool,
+    from: Box<[u8]>,
+}
+
 /// Seconds the correlator remembers the queue ids of entries printed incomplete.
 const FLUSHED_MEMORY: i64 = 7 * 86_400;
 
@@ -177,7 +185,7 @@ pub struct Correlator {
     /// Queue ids named by a filter's `accept mail to … (<qid>)`, with that filter run.
     accept_targets: FxHashMap<IdKey, Weak<RefCell<entries::Filtered>>>,
     /// Queue ids of entries printed incomplete (their later lines start a continuation).
-    flushed: FxHashMap<IdKey, i64>,
+    flushed: FxHashMap<IdKey, Flushed>,
     last_time: Option<i64>,
     cur: Current,
     rel: u64,
@@ -288,7 +296,7 @@ impl Correlator {
             self.by_msgid.retain(|_, w| w.strong_count() > 0);
             self.accept_targets.retain(|_, w| w.strong_count() > 0);
             let horizon = time.saturating_sub(FLUSHED_MEMORY);
-            self.flushed.retain(|_, t| *t >= horizon);
+            self.flushed.retain(|_, f| f.time >= horizon);
         }
         let Some(header) = read_header(rest, self.cfg.dialect) else {
             self.stats.skipped += 1;
@@ -367,7 +375,15 @@ impl Correlator {
                 e.flags.incomplete = true;
             }
             if let Some(k) = IdKey::new(&qid) {
-                self.flushed.insert(k, time);
+                let b = q.borrow();
+                self.flushed.insert(
+                    k,
+                    Flushed {
+                        time,
+                        bq_filtered: b.bq_filtered,
+                        from: b.from.clone(),
+                    },
+                );
             }
             self.queued.remove(&qid[..]);
             if let Some(s) = smtpd {

@@ -420,10 +420,12 @@ impl Correlator {
                 _ => true,
             },
         };
+        let headless = q.client.is_empty() && q.msgid.is_empty() && q.from.is_empty();
         let flags = Flags {
             relayed,
             incomplete: false,
-            continued: q.continued,
+            continued: q.continued || headless,
+            bq: q.bq_filtered,
         };
         self.count += rows.len() as u64;
         self.out.push(Entry {

@@ -155,6 +155,7 @@ pub fn encode_entry(out: &mut Vec<u8>, e: &Entry) {
     for l in lines {
         put_varint(out, l.lineno.wrapping_sub(prev));
         prev = l.lineno;
+        put_signed(out, l.time.wrapping_sub(e.first_time));
         put_bytes(out, &l.text);
     }
 }
@@ -207,10 +208,12 @@ pub fn decode_entry(r: &mut Reader<'_>, with_lines: bool) -> Option<Entry> {
     let mut prev = 0u64;
     for _ in 0..nlines {
         prev = prev.wrapping_add(r.varint()?);
+        let time = first_time.wrapping_add(r.signed()?);
         let text = r.bytes()?;
         if with_lines {
             lines.push(LogLine {
                 lineno: prev,
+                time,
                 text: text.into(),
             });
         }

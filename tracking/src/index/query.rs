@@ -34,30 +34,48 @@ struct Store {
     segs: Vec<Segment>,
     blocks: FxHashMap<(usize, usize), Rc<Vec<Entry>>>,
     links: Vec<Option<Links>>,
-    with_lines: bool,
     text: Option<Finder>,
     inflated: u64,
+    /// The part of the log a scan of the query reads (the range with its margins).
+    cut: (i64, i64),
 }
 
 impl Store {
-    fn entry(&mut self, (si, id): Key) -> Result<Option<Entry>, Error> {
+    /// Entry `id` of segment `si`, as a scan of `[lo, hi]` would have seen it: rows and lines
+    /// outside the range are dropped, the first time and the text match follow what is left.
+    fn entry(&mut self, key: Key) -> Result<Option<Entry>, Error> {
+        let Some(mut e) = self.raw_entry(key)? else {
+            return Ok(None);
+        };
+        let (lo, hi) = self.cut;
+        e.rows.retain(|r| r.time >= lo && r.time <= hi);
+        let mut first = i64::MAX;
+        for s in &mut e.sections {
+            s.lines.retain(|l| l.time >= lo && l.time <= hi);
+            first = first.min(s.lines.iter().map(|l| l.time).min().unwrap_or(i64::MAX));
+        }
+        if first != i64::MAX {
+            e.first_time = first;
+        }
+        if let Some(f) = &self.text {
+            e.text_match = e
+                .sections
+                .iter()
+                .flat_map(|s| &s.lines)
+                .any(|l| f.is_match(&l.text));
+        }
+        Ok(Some(e))
+    }
+
+    fn raw_entry(&mut self, (si, id): Key) -> Result<Option<Entry>, Error> {
         let Some(b) = self.segs[si].block_of(id) else {
             return Ok(None);
         };
         let block = match self.blocks.get(&(si, b)) {
             Some(block) => block.clone(),
             None => {
-                let mut entries = self.segs[si].read_block(b, self.with_lines)?;
+                let entries = self.segs[si].read_block(b, true)?;
                 self.inflated += u64::from(self.segs[si].blocks[b].ulen);
-                if let Some(f) = &self.text {
-                    for e in &mut entries {
-                        e.text_match = e
-                            .sections
-                            .iter()
-                            .flat_map(|s| &s.lines)
-                            .any(|l| f.is_match(&l.text));
-                    }
-                }
                 let block = Rc::new(entries);
                 self.blocks.insert((si, b), block.clone());
                 block
@@ -247,13 +265,14 @@ pub fn search(dir: &Path, tail: Option<&Path>, q: &Query, zone: &Zone) -> Result
         segs.push(Segment::open(&dir.join(&rec.name))?);
     }
     let text = (!q.text.is_empty()).then(|| Finder::new(&q.text));
+    let margin = q.margin.max(0);
     let mut store = Store {
         links: vec![None; segs.len()],
         segs,
         blocks: FxHashMap::default(),
-        with_lines: q.keep_lines || text.is_some(),
         text: text.clone(),
         inflated: 0,
+        cut: (f.start.saturating_sub(margin), f.end.saturating_add(margin)),
     };
     let window = q.margin.max(60);
     let mut filter = f.clone();
@@ -307,6 +326,9 @@ pub fn search(dir: &Path, tail: Option<&Path>, q: &Query, zone: &Zone) -> Result
         }
         let mut mail = mail_of(group);
         if filter.keep(&mut mail) {
+            if !q.keep_lines {
+                mail.lines.clear();
+            }
             mails.push(mail);
         }
     }
@@ -375,9 +397,22 @@ fn merge_duplicates(mails: Vec<Mail>) -> Vec<Mail> {
             Some(&i) => {
                 let acc = &mut out[i];
                 acc.time = acc.time.min(m.time);
-                for r in m.recipients {
+                for mut r in m.recipients {
                     match acc.recipients.iter_mut().find(|x| x.to == r.to) {
-                        Some(x) if r.time >= x.time => *x = r,
+                        Some(x) if r.time >= x.time => {
+                            // a later part read without its filter link (see merge_fragments)
+                            if matches!(x.dstatus, 'P' | 'D' | 'R') {
+                                let (d, s) = match r.status {
+                                    Status::QueuedDelivered => ('P', Status::AcceptedDelivered),
+                                    Status::QueuedDeferred => ('D', Status::AcceptedDeferred),
+                                    Status::QueuedBounced => ('R', Status::AcceptedBounced),
+                                    other => (r.dstatus, other),
+                                };
+                                r.dstatus = d;
+                                r.status = s;
+                            }
+                            *x = r
+                        }
                         Some(_) => {}
                         None => acc.recipients.push(r),
                     }

@@ -30,7 +30,7 @@ const END_MAGIC: &[u8; 8] = b"PMGFTEND";
 /// Entries per block.
 pub const BLOCK: usize = 256;
 const TABLE_ROW: usize = 48;
-const FOOTER: usize = 8 * 14;
+const FOOTER: usize = 8 * 15;
 
 /// A 32-bit hash of an id (FNV-1a over the lower-cased bytes).
 pub fn id_hash(id: &[u8]) -> u32 {
