@@ -21,9 +21,8 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import replace
 
-from pmgfast.greylist.policy import Constants, Row, step
+from pmgfast.greylist.policy import Constants, Row
 from pmgfast.greylist.store import Delta
 from pmgfast.greylist.triple import Triple
 
@@ -38,7 +37,7 @@ class HotCache:
         self.constants = constants
         self.size = max(1, size)
         self._rows: OrderedDict[Triple, Row] = OrderedDict()
-        self._pending: dict[Triple, Delta] = {}
+        self._pending: dict[Triple, list] = {}  # [row, blocked, passed] since the last write
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
@@ -48,7 +47,10 @@ class HotCache:
         return len(self._rows)
 
     def answer(self, triple: Triple, now: int) -> bool | None:
-        """True (pass) or False (defer) when the cache may answer, else None (ask the table)."""
+        """True (pass) or False (defer) when the cache may answer, else None (ask the table).
+
+        The two branches of :func:`~pmgfast.greylist.policy.step` the cache may take, written
+        out (this is the hot path; the tests hold it to ``step``)."""
         if triple.sender == "":
             return None
         c = self.constants
@@ -57,32 +59,30 @@ class HotCache:
             if row is None:
                 self.misses += 1
                 return None
-            waiting = now - row.rctime < c.delay
-            valid = row.passed > 0 and not waiting and now < row.extime
-            if not (waiting or valid):
+            if now - row.rctime < c.delay:  # within the delay: defer, count a block
+                new = Row(row.rctime, row.extime, row.delay, row.blocked + 1, row.passed,
+                          row.instance, now)  # fmt: skip
+                passed = False
+            elif row.passed > 0 and now < row.extime:  # known and valid: pass, extend
+                new = Row(row.rctime, now + c.lifetime, row.delay, row.blocked, row.passed + 1,
+                          row.instance, now)  # fmt: skip
+                passed = True
+            else:
                 self.misses += 1
                 return None
-            new, passed = step(row, now, False, row.instance, c)
             self._rows[triple] = new
             self._rows.move_to_end(triple)
-            self._note(triple, new, passed, first_delay=None)
+            pending = self._pending.get(triple)
+            if pending is None:
+                if len(self._pending) >= MAX_PENDING:
+                    self.dropped += 1
+                else:
+                    self._pending[triple] = [new, 0 if passed else 1, 1 if passed else 0]
+            else:
+                pending[0] = new
+                pending[1 if not passed else 2] += 1
             self.hits += 1
             return passed
-
-    def _note(self, triple: Triple, row: Row, passed: bool, first_delay: int | None) -> None:
-        old = self._pending.get(triple)
-        if old is None:
-            if len(self._pending) >= MAX_PENDING:
-                self.dropped += 1
-                return
-            old = Delta(triple, row)
-        self._pending[triple] = replace(
-            old,
-            row=row,
-            blocked=old.blocked + (0 if passed else 1),
-            passed=old.passed + (1 if passed else 0),
-            first_delay=old.first_delay if old.first_delay is not None else first_delay,
-        )
 
     def store(self, triple: Triple, row: Row) -> None:
         """Remember the row the table returned."""
@@ -95,7 +95,8 @@ class HotCache:
     def take_pending(self) -> list[Delta]:
         """The increments to write (the caller writes them or gives them back)."""
         with self._lock:
-            pending = list(self._pending.values())
+            pending = [Delta(t, row, blocked, passed) for t, (row, blocked, passed) in
+                       self._pending.items()]  # fmt: skip
             self._pending.clear()
             return pending
 
@@ -108,16 +109,10 @@ class HotCache:
                     if len(self._pending) >= MAX_PENDING:
                         self.dropped += 1
                         continue
-                    self._pending[delta.triple] = delta
-                    continue
-                self._pending[delta.triple] = replace(
-                    newer,
-                    blocked=newer.blocked + delta.blocked,
-                    passed=newer.passed + delta.passed,
-                    first_delay=delta.first_delay
-                    if delta.first_delay is not None
-                    else newer.first_delay,
-                )
+                    self._pending[delta.triple] = [delta.row, delta.blocked, delta.passed]
+                else:
+                    newer[1] += delta.blocked
+                    newer[2] += delta.passed
 
     @property
     def pending(self) -> int:

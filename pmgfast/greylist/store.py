@@ -3,9 +3,10 @@
 - :func:`decide`: one delivery attempt, PMG's state machine (:func:`~pmgfast.greylist.policy.
   step`) as ONE ``INSERT ... ON CONFLICT DO UPDATE`` statement: atomic however many workers and
   nodes ask about the same triple at once, one round trip, and the new row comes back.
-- :func:`merge`: write what the hot cache answered on its own (counters, ``ExTime``, ``Delay``
-  on a first pass) in one statement per batch, merging with ``GREATEST`` as PMG's cluster sync
-  does, so the order in which nodes and workers write does not matter.
+- :func:`merge`: write what the hot cache answered on its own (counters, ``ExTime``,
+  ``MTime``; a first pass always goes through :func:`decide`) in one statement per batch,
+  merging with ``GREATEST`` as PMG's cluster sync does, so the order in which nodes and
+  workers write does not matter.
 - :func:`record_spf_reject`: the short-lived row pmgpolicy writes for an SPF reject, so that
   the statistics count it (``Blocked`` = 100000, ``ExTime`` = now + 10).
 - :func:`lookup`, :func:`count`: for the CLI and the tests.
@@ -102,20 +103,18 @@ class Delta:
     row: Row
     blocked: int = 0
     passed: int = 0
-    first_delay: int | None = None  # the age at the first pass, when the cache saw it
 
 
 _MERGE_UPDATE = """
 UPDATE CGreylist AS g SET
     Blocked = g.Blocked + d.blocked,
     Passed = g.Passed + d.passed,
-    Delay = CASE WHEN g.Passed = 0 AND d.passed > 0 AND d.first_delay >= 0
-                 THEN d.first_delay ELSE g.Delay END,
     ExTime = GREATEST(g.ExTime, d.extime),
     MTime = GREATEST(g.MTime, d.mtime)
-FROM unnest(%s::text[], %s::text[], %s::text[], %s::int[], %s::int[], %s::int[], %s::int[],
-            %s::int[]) AS d(ipnet, sender, receiver, blocked, passed, first_delay, extime, mtime)
+FROM unnest(%s::text[], %s::text[], %s::text[], %s::int[], %s::int[], %s::int[], %s::int[])
+     AS d(ipnet, sender, receiver, blocked, passed, extime, mtime)
 WHERE g.IPNet = d.ipnet AND g.Sender = d.sender AND g.Receiver = d.receiver
+RETURNING g.IPNet, g.Sender, g.Receiver
 """
 
 _MERGE_INSERT = """
@@ -138,33 +137,40 @@ def merge(conn: psycopg.Connection, deltas: Iterable[Delta], cid: int = 0) -> in
     keys = ([d.triple.ipnet for d in batch], [d.triple.sender for d in batch])
     receivers = [d.triple.receiver for d in batch]
     with conn.transaction():
-        conn.execute(
+        updated = conn.execute(
             _MERGE_UPDATE,
             (
                 *keys,
                 receivers,
                 [d.blocked for d in batch],
                 [d.passed for d in batch],
-                [-1 if d.first_delay is None else d.first_delay for d in batch],
                 [d.row.extime for d in batch],
                 [d.row.mtime for d in batch],
             ),
-        )
-        conn.execute(
-            _MERGE_INSERT,
-            (
-                cid,
-                *keys,
-                receivers,
-                [d.row.instance for d in batch],
-                [d.row.rctime for d in batch],
-                [d.row.extime for d in batch],
-                [d.row.delay for d in batch],
-                [d.row.blocked for d in batch],
-                [d.row.passed for d in batch],
-                [d.row.mtime for d in batch],
-            ),
-        )
+        ).fetchall()
+        if len(updated) < len(batch):  # rows gone meanwhile: written again as the cache has them
+            found = {tuple(r) for r in updated}
+            gone = [
+                d
+                for d in batch
+                if (d.triple.ipnet, d.triple.sender, d.triple.receiver) not in found
+            ]
+            conn.execute(
+                _MERGE_INSERT,
+                (
+                    cid,
+                    [d.triple.ipnet for d in gone],
+                    [d.triple.sender for d in gone],
+                    [d.triple.receiver for d in gone],
+                    [d.row.instance for d in gone],
+                    [d.row.rctime for d in gone],
+                    [d.row.extime for d in gone],
+                    [d.row.delay for d in gone],
+                    [d.row.blocked for d in gone],
+                    [d.row.passed for d in gone],
+                    [d.row.mtime for d in gone],
+                ),
+            )
     return len(batch)
 
 

@@ -49,10 +49,18 @@ def parse_client(ip: str | None) -> IPAddress | None:
     return address
 
 
+_ALL4 = (1 << 32) - 1
+_ALL6 = (1 << 128) - 1
+
+
 def network_of(address: IPAddress, mask4: int, mask6: int) -> str:
-    """``address`` with the greylist mask of its family, as CIDR text."""
-    mask = mask4 if address.version == 4 else mask6
-    return str(ipaddress.ip_network(f"{address}/{mask}", strict=False))
+    """``address`` with the greylist mask of its family, as CIDR text (what
+    ``ipaddress.ip_network(f"{address}/{mask}", strict=False)`` gives, without parsing)."""
+    if address.version == 4:
+        bits = _ALL4 ^ (_ALL4 >> mask4)
+        return f"{ipaddress.IPv4Address(int(address) & bits)}/{mask4}"
+    bits = _ALL6 ^ (_ALL6 >> mask6)
+    return f"{ipaddress.IPv6Address(int(address) & bits)}/{mask6}"
 
 
 @dataclass(frozen=True, slots=True)

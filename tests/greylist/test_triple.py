@@ -67,3 +67,9 @@ def test_triples_always_fit_their_columns(ip, mask4, mask6, sender, receiver):
     assert len(t.ipnet) <= 49 and len(t.sender) <= 255 and len(t.receiver) <= 255
     assert "\0" not in t.sender + t.receiver
     assert ipaddress.ip_address(ip) in ipaddress.ip_network(t.ipnet)
+
+
+@given(st.ip_addresses(), st.integers(0, 32), st.integers(0, 128))
+def test_network_is_what_ipaddress_computes(ip, mask4, mask6):
+    mask = mask4 if ip.version == 4 else mask6
+    assert network_of(ip, mask4, mask6) == str(ipaddress.ip_network(f"{ip}/{mask}", strict=False))
