@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -55,7 +55,9 @@ from pmgfast.rules.outcome import (
     RemoveAttachments,
     SetHeader,
 )
+from pmgfast.rules.userlists import UserLists
 from pmgfast.scan import ScanItem, Scanner, ScannerFailure, ScanReport, run_scanners
+from pmgfast.spam.userprefs import sender_addresses
 from pmgfast.stats import StatRecipient, StatRow, StatsWriter
 
 Mode = Literal["before-queue", "after-queue", "offline"]
@@ -205,6 +207,7 @@ class Pipeline:
         stats: StatsWriter | None = None,
         ldap: LdapResolver = NO_LDAP,
         signer: Any = None,
+        user_lists: Callable[[Iterable[str]], Mapping[str, UserLists]] | None = None,
     ) -> None:
         self.settings = settings
         self.rules = rules
@@ -215,6 +218,8 @@ class Pipeline:
         self.ldap = ldap
         # DKIM signing of accepted outgoing mail (issue 11: pmgfast.dkimsign.Signer)
         self.signer = signer
+        # per-recipient welcome/blocklists (PMG UserPrefs), read when a spam score is needed
+        self.user_lists = user_lists
 
     def log(self, line: str, error: bool = False) -> None:
         self.sink.write(line, error)
@@ -328,6 +333,7 @@ class Pipeline:
             if unpack.needed(ruleset, env.trusted, report.virus)
             else {}
         )
+        needs_spam = ruleset.needs_spam(env.trusted)
         facts = MessageFacts(
             sender=env.sender,
             recipients=env.addresses,
@@ -343,6 +349,12 @@ class Pipeline:
                 hits=tuple(RuleSpamHit(h.rule, h.score, h.desc) for h in report.hits),
             ),
             virus=report.virus,
+            user_lists=(
+                self.user_lists(a.lower() for a in env.addresses)
+                if needs_spam and self.user_lists is not None
+                else {}
+            ),
+            from_addresses=sender_addresses(top.headers) if needs_spam and top else (),
         )
         outcome = evaluate(ruleset, facts, self.settings.host, self.ldap)
         for note in outcome.notes:

@@ -104,25 +104,17 @@ def _rules(args: argparse.Namespace) -> Any:
 
 def cmd_scan(args: argparse.Namespace) -> int:
     from pmgfast import pipeline
-    from pmgfast.clamav.conf import ClamdConfError
-    from pmgfast.clamav.scanner import from_config as clamav_scanner
-    from pmgfast.config import ConfigError
     from pmgfast.milter.service import host_info
-    from pmgfast.scan.custom import from_settings as custom_check
+    from pmgfast.scan.configured import configured_scanners
 
     paths = common.paths(args)
     settings = common.settings(args)
     conf = settings.pmg
     generations = _rules(args)
     psettings = pipeline.Settings.from_config(conf, paths.spool_dir / "tmp", host_info(settings))
-    check = custom_check(
-        bool(conf.get("admin", "custom_check")), str(conf.get("admin", "custom_check_path"))
-    )
-    try:  # ClamAV as the milter runs it (admin.clamav; clamd.conf from pmgfast.clamd_conf)
-        virus = clamav_scanner(conf, fail_open="scanner" in psettings.fail_open)
-    except ClamdConfError as err:
-        raise ConfigError(conf.path, None, "pmgfast.clamd_conf", str(err)) from None
-    scanners = tuple(s for s in (check, virus) if s is not None)
+    # the milter's scanners; the database (Bayes, AWL, user lists) only when they need it
+    database = common.database(args)
+    scanners = configured_scanners(settings, "scanner" in psettings.fail_open, database.connect)
     names = {rule.id: rule.name for rule in generations.current.db.rules}
     status = 0
     for name, raw in messages(args.paths):

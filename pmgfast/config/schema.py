@@ -476,6 +476,13 @@ KEYS: tuple[Key, ...] = (
     _integer("virusquar", "lifetime", 7, "Quarantine lifetime (days).", minimum=1),
     _boolean("virusquar", "viewimages", True, "Allow viewing images."),
     # --- pmgfast (no PMG equivalent) -------------------------------------------------------
+    _boolean(
+        "pmgfast",
+        "spam_network_tests",
+        True,
+        "Run the network tests (DNSBL, URIBL, SPF, DKIM, DMARC) as part of the spam score; they "
+        "ask the resolvers of pmgfast.dns_nameservers.",
+    ),
     _string(
         "pmgfast",
         "dsn",

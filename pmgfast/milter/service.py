@@ -21,8 +21,6 @@ from pmgfast import pipeline
 from pmgfast.actions.effects import GatewayEffects
 from pmgfast.actions.log import sink_for
 from pmgfast.actions.reinject import Reinjector
-from pmgfast.clamav.conf import ClamdConfError
-from pmgfast.clamav.scanner import from_config as clamav_scanner
 from pmgfast.config import Settings, load_all
 from pmgfast.db.connect import Database, DatabaseUnavailable
 from pmgfast.greylist.worker import build_stage, dkim_signer, milter_check
@@ -34,7 +32,8 @@ from pmgfast.quarantine import DatabaseHandle, QuarantineStore
 from pmgfast.rules import Generations, HostInfo, RuleDB
 from pmgfast.rules import store as rules_store
 from pmgfast.scan import Scanner
-from pmgfast.scan.custom import from_settings as custom_check
+from pmgfast.scan.configured import configured_scanners
+from pmgfast.spam.userprefs import UserPrefsCache
 from pmgfast.stats import StatsWriter
 
 log = logging.getLogger(__name__)
@@ -117,17 +116,8 @@ def _state(
         drain_timeout=float(_int(conf, "mail", "filter-timeout")),
         milter_timeout=_int(conf, "mail", "filter-timeout"),
     )
-    check = custom_check(
-        bool(conf.get("admin", "custom_check")),
-        str(conf.get("admin", "custom_check_path")),
-    )
-    try:  # ClamAV (admin.clamav, on by default): clamd's address from the rendered clamd.conf
-        virus = clamav_scanner(conf, fail_open="scanner" in psettings.fail_open)
-    except ClamdConfError as err:
-        from pmgfast.config import ConfigError
-
-        raise ConfigError(conf.path, None, "pmgfast.clamd_conf", str(err)) from None
-    scanners: tuple[Scanner, ...] = tuple(s for s in (check, virus) if s is not None)
+    # custom check, ClamAV, spam (with the network tests); connections open in the workers
+    scanners = configured_scanners(settings, "scanner" in psettings.fail_open, database.connect)
     dkim_signer(settings)  # a DKIM key that cannot be used stops the start (issue 11)
     return State(paths, settings, database, generations, psettings, spec, scanners)
 
@@ -174,6 +164,7 @@ def start_worker(state: State, worker: Worker) -> Callable[[], None]:
         sink_for(conf.get("pmgfast", "log_file")),  # type: ignore[arg-type]
         stats,
         signer=dkim_signer(state.settings),
+        user_lists=UserPrefsCache(database.connect).lists,
     )
     runtime = Runtime(
         pipe,

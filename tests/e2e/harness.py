@@ -321,6 +321,8 @@ class Pool:
                 "milter_socket": self.socket,
                 "reinject_port": str(self.ports.reinject),
                 "log_file": str(self.log_file),
+                # no DNS leaves the machine: network tests only where a test brings a resolver
+                "spam_network_tests": "0",
             },
         }
         for section, keys in (extra or {}).items():

@@ -14,6 +14,9 @@ import psycopg
 import pytest
 
 from pmgfast.config.schema import KEYS
+from pmgfast.db.migrate import migrations
+
+LATEST = migrations()[-1].version
 
 BIN = Path(sys.executable).parent
 
@@ -113,14 +116,14 @@ def test_db_lifecycle_on_the_embedded_server(state):
     assert "applied migration 0001 initial" in init.stdout
     status = pmgfast(state, "db", "status", check=True)
     assert "(embedded)" in status.stdout
-    assert "schema version: 1 of 1" in status.stdout
-    assert pmgfast(state, "db", "upgrade", check=True).stdout.startswith(
-        "schema version 1 (up to date)"
-    )
+    assert f"schema version: {LATEST} of {LATEST}" in status.stdout
+    upgrade = pmgfast(state, "db", "upgrade", check=True).stdout
+    assert upgrade.startswith(f"schema version {LATEST} (up to date)")
     assert pmgfast(state, "db", "reset").returncode == 2
-    assert "schema version 1" in pmgfast(state, "db", "reset", "--yes", check=True).stdout
+    reset = pmgfast(state, "db", "reset", "--yes", check=True).stdout
+    assert f"schema version {LATEST}" in reset
     status = pmgfast(state, "status", tool="pmgdb", check=True)
-    assert "schema version: 1 of 1" in status.stdout
+    assert f"schema version: {LATEST} of {LATEST}" in status.stdout
     # one-shot commands leave no server behind
     assert postgres_processes(state / "pg" / "data") == []
 
@@ -132,7 +135,7 @@ def test_db_status_on_an_external_dsn(state, pg_server):
         pmgfast(state, "config", "set", "pmgfast", "dsn", dsn, check=True)
         assert "applied migration 0001" in pmgfast(state, "db", "init", check=True).stdout
         status = pmgfast(state, "db", "status", check=True).stdout
-        assert "schema version: 1 of 1" in status
+        assert f"schema version: {LATEST} of {LATEST}" in status
         assert "host=127.0.0.1" in status and "(embedded)" not in status
         assert "test-secret-pw" not in status  # secrets are never printed
         assert not (state / "pg").exists()
@@ -189,9 +192,9 @@ def test_start_runs_the_embedded_database_and_stops_clean(state, how):
     proc, lines = start_gateway(state)
     database_line = next(line for line in lines if line.startswith("database: "))
     assert f"unix socket {state}/pg/run/.s.PGSQL.5432" in database_line
-    assert "schema version 1" in database_line
+    assert f"schema version {LATEST}" in database_line
     with psycopg.connect(f"host={state}/pg/run dbname=pmgfast user=pmgfast") as conn:
-        assert conn.execute("SELECT count(*) FROM pmgfast_schema").fetchone() == (1,)
+        assert conn.execute("SELECT count(*) FROM pmgfast_schema").fetchone() == (LATEST,)
     again = pmgfast(state, "start")
     assert again.returncode == 1 and "already running" in again.stderr
     if how == "ctrl-c":

@@ -111,6 +111,25 @@ def test_set_checks_range_and_keeps_file_unchanged(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pmg.conf"]
 
 
+STRING_SAMPLES = (
+    "value-1",
+    "/opt/value-1",
+    "a@b.example",
+    "http://proxy:3128",
+    "en de",
+    "127.0.0.1:53",
+    "10024,10023",
+)
+
+
+def _parses(key, raw: str) -> bool:
+    try:
+        key.parse(raw)
+    except ValueError:
+        return False
+    return True
+
+
 def test_render_round_trips_every_key_with_a_non_default_value(tmp_path):
     conf = pmgconf.PmgConf(path=tmp_path / "pmg.conf")
     for key in KEYS:
@@ -121,13 +140,7 @@ def test_render_round_trips_every_key_with_a_non_default_value(tmp_path):
         elif key.kind is Kind.CHOICE:
             raw = key.choices[-1]
         else:
-            raw = {
-                "custom_check_path": "/opt/check",
-                "email": "a@b.example",
-                "http_proxy": "http://proxy:3128",
-                "languages": "en de",
-                "dkim_selector": "sel1",
-            }.get(key.name, "value-1")
+            raw = next(v for v in STRING_SAMPLES if _parses(key, v))
         if key.qualified == "mail.ext_port":
             raw = "2525"
         conf.set(key.section, key.name, raw)
