@@ -12,6 +12,11 @@ the very same rules. Line kinds::
 
 Numbers in matches are turned into bytes here (big/little endian, host = little), so the
 consumers only compare byte strings under a mask.
+
+Type names that newer shared-mime-info releases renamed are written under their new names
+(:data:`RENAMED`, PMG's own translation of old names), so that PMG's factory rules (which name
+``application/vnd.microsoft.portable-executable``, ``application/x-java``,
+``application/javascript``) match what either walk detects on this Debian's older data.
 """
 
 from __future__ import annotations
@@ -24,6 +29,12 @@ from typing import Literal
 NS = "{http://www.freedesktop.org/standards/shared-mime-info}"
 DEFAULT_XML = Path("/usr/share/mime/packages/freedesktop.org.xml")
 DEFAULT_OUT = Path(__file__).with_name("mimedb.txt")
+RENAMED = {
+    "application/x-ms-dos-executable": "application/vnd.microsoft.portable-executable",
+    "application/x-msdos-program": "application/vnd.microsoft.portable-executable",
+    "application/java-vm": "application/x-java",
+    "application/x-javascript": "application/javascript",
+}
 WIDTH = {"byte": 1, "big16": 2, "big32": 4, "little16": 2, "little32": 4, "host16": 2, "host32": 4}
 
 
@@ -119,6 +130,7 @@ def build(xml_path: Path) -> list[str]:
 
     for mt in root.findall(f"{NS}mime-type"):
         name = mt.get("type", "")
+        name = RENAMED.get(name, name)
         for glob in mt.findall(f"{NS}glob"):
             weight = glob.get("weight", "50")
             cs = "1" if glob.get("case-sensitive") == "true" else "0"
