@@ -106,9 +106,8 @@ def _check(pattern: Pattern) -> _Checked:
     if len(pattern.regex) > MAX_PATTERN_LENGTH:
         raise PatternError(pattern, f"longer than {MAX_PATTERN_LENGTH} characters")
     flags = pattern_syntax.FLAGS | (re.IGNORECASE if pattern.case_insensitive else 0)
-    source = f"(?:{pattern.regex})" if pattern.anchored else pattern.regex
     try:
-        regex = re.compile(source, flags)
+        regex = re.compile(pattern.regex, flags)  # anchored: fullmatch, so no wrapping group
         tree = pattern_syntax.parse(pattern.regex, pattern.case_insensitive)
         pattern_syntax.check_bounds(tree)
     except (re.error, ValueError, OverflowError) as err:  # TooComplex is a ValueError

@@ -58,6 +58,9 @@ CASES = [
     (r"a{", False, False, "a{", True),
     (r"\<", False, False, "<", True),
     (r"(?x) a b  # comment", False, False, "ab", True),
+    (r"(?i)abc", True, False, "ABC", True),     # global flags stay first when anchored
+    (r"a|bc", True, False, "bc", True),
+    (r"a|bc", True, False, "abc", False),
 ]
 
 
