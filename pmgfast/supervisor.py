@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, TextIO
 
-from pmgfast.config import Settings
+from pmgfast.config import ConfigError, Settings
 from pmgfast.db import migrate
 from pmgfast.db.connect import Database, redact
 from pmgfast.paths import Paths
@@ -58,9 +58,12 @@ class DatabaseService:
     def describe(self) -> str:
         server = self.database.embedded
         dsn = redact(self.database.dsn)
-        if server is None:
-            return f"external PostgreSQL, dsn '{dsn}', schema version {self.version}"
-        return f"embedded PostgreSQL on {server.describe()}, dsn '{dsn}', schema version {self.version}"
+        where = (
+            "external PostgreSQL"
+            if server is None
+            else f"embedded PostgreSQL on {server.describe()}"
+        )
+        return f"{where}, dsn '{dsn}', schema version {self.version}"
 
 
 @dataclass
@@ -133,10 +136,55 @@ def _die_with_parent() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM, 0, 0, 0)
 
 
+@dataclass
+class ClamavStatus:
+    """ClamAV as the filter will use it: not a process pmgfast runs (clamd is the system's
+    clamav-daemon, fed by freshclam), but said at start, in plain words, where the filter will
+    look for it and whether it answers: with ``admin.clamav`` on and clamd away, every mail is
+    answered 451 until clamd runs, and an admin should learn that now, not from the queue."""
+
+    settings: Settings
+    name: str = "clamav"
+    state: str = ""
+
+    def start(self) -> None:
+        from pmgfast.clamav.conf import ClamdConfError
+        from pmgfast.clamav.scanner import from_config
+
+        conf = self.settings.pmg
+        try:
+            scanner = from_config(conf)
+        except ClamdConfError as err:
+            raise ConfigError(conf.path, None, "pmgfast.clamd_conf", str(err)) from None
+        if scanner is None:
+            self.state = "off (admin.clamav is 0): mail is not scanned for viruses"
+            return
+        client = scanner.client
+        try:
+            version = client.version(timeout=2.0)
+        except Exception as err:
+            self.state = (
+                f"{err}; mail is answered 451 until clamd runs. Start clamav-daemon once "
+                "freshclam has fetched signatures, or switch virus scanning off with "
+                "'pmgfast config set admin clamav 0'"
+            )
+        else:
+            self.state = f"clamd at {client.address}, {version}"
+        finally:
+            client.close()
+
+    def stop(self) -> None:
+        return None
+
+    def describe(self) -> str:
+        return self.state
+
+
 def services_for(settings: Settings, paths: Paths) -> list[Service]:
     """The services ``pmgfast start`` runs, in start order."""
     services: list[Service] = [DatabaseService(Database.choose(settings, paths))]
     if not settings.pmg.get("admin", "demo"):  # PMG: demo mode does not start the filter
+        services.append(ClamavStatus(settings))
         services.append(
             MilterService(
                 paths,

@@ -189,7 +189,12 @@ def start_gateway(state: Path) -> tuple[subprocess.Popen[str], list[str]]:
 
 @pytest.mark.parametrize("how", ["ctrl-c", "pmgfast stop"])
 def test_start_runs_the_embedded_database_and_stops_clean(state, how):
+    clamd_conf = state / "clamd.conf"
+    clamd_conf.write_text(f"LocalSocket {state}/no-clamd.sock\n")
+    pmgfast(state, "config", "set", "pmgfast", "clamd_conf", str(clamd_conf), check=True)
     proc, lines = start_gateway(state)
+    clamav = next(line for line in lines if line.startswith("clamav: "))
+    assert f"{state}/no-clamd.sock" in clamav and "mail is answered 451 until clamd runs" in clamav
     database_line = next(line for line in lines if line.startswith("database: "))
     assert f"unix socket {state}/pg/run/.s.PGSQL.5432" in database_line
     assert f"schema version {LATEST}" in database_line
