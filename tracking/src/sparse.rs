@@ -63,11 +63,14 @@ struct Regions<'a> {
     given_up: bool,
     printed: u64,
     last_fed: u64,
+    /// Queue ids of entries left open at the end of a region, searched for in later blocks.
+    pending: Vec<Finder>,
+    forward: FxHashSet<Box<[u8]>>,
 }
 
 impl Regions<'_> {
     fn hot(&self, block: &[u8]) -> bool {
-        self.needles.any(block)
+        self.needles.any(block) || self.pending.iter().any(|f| f.find(block, 0).is_some())
     }
 
     fn feed(&mut self, block: &[u8], first_line: u64) {
@@ -106,12 +109,27 @@ impl Regions<'_> {
             let line = if at_end { u64::MAX } else { self.last_fed };
             for e in cor.take_printed() {
                 self.printed += 1;
-                self.out.push(Found {
+                let found = Found {
                     entry: e,
                     at: (line, self.printed),
                     open: !at_end,
                     late_region: self.late,
-                });
+                };
+                // the rest of an open queue entry that may be wanted comes later: look for its
+                // id from now on
+                let wanted = self
+                    .cfg
+                    .prefilter
+                    .as_ref()
+                    .is_none_or(|p| p.may_want_entry(&found.entry));
+                if found.open && wanted {
+                    if let EntryId::Queue(qid) = &found.entry.id {
+                        if self.forward.insert(qid.clone()) {
+                            self.pending.push(Finder::new(qid));
+                        }
+                    }
+                }
+                self.out.push(found);
             }
         }
     }
@@ -215,6 +233,8 @@ fn one_pass(
         given_up: false,
         printed: 0,
         last_fed: 0,
+        pending: Vec::new(),
+        forward: FxHashSet::default(),
     };
     for input in inputs {
         for_each_chunk(input, &mut |chunk: &[u8]| {
@@ -239,6 +259,7 @@ fn one_pass(
         fed: r.fed,
         seen: r.seen,
         given_up: r.given_up,
+        forward: r.forward,
     })
 }
 
@@ -248,6 +269,8 @@ struct Pass {
     fed: u64,
     seen: u64,
     given_up: bool,
+    /// Queue ids followed forward within the pass.
+    forward: FxHashSet<Box<[u8]>>,
 }
 
 /// Whether a printed queue entry may have more lines outside its region.
@@ -290,10 +313,29 @@ pub fn search(
         }
         found = pass.found;
         round += 1;
+        // Open entries were followed forward within the pass; a part whose beginning lies
+        // before its region needs another pass with its id among the needles.
+        known.extend(pass.forward);
+        let mut heads: FxHashSet<&[u8]> = FxHashSet::default();
+        for f in &found {
+            if let EntryId::Queue(qid) = &f.entry.id {
+                if !(f.late_region && f.entry.msgid.is_empty() && f.entry.client.is_empty()) {
+                    heads.insert(qid);
+                }
+            }
+        }
         let mut more = false;
         for f in &found {
+            let wanted = cfg
+                .prefilter
+                .as_ref()
+                .is_none_or(|p| p.may_want_entry(&f.entry));
+            if !wanted {
+                continue;
+            }
             if let Some(qid) = needs_closure(f) {
-                if known.insert(qid.clone()) {
+                let fresh = known.insert(qid.clone());
+                if fresh && !f.open && !heads.contains(&qid[..]) {
                     needles.push(qid.to_vec());
                     more = true;
                 }

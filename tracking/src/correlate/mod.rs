@@ -136,6 +136,19 @@ impl Prefilter {
     }
 }
 
+impl Prefilter {
+    /// [`Prefilter::may_want`] for a printed entry.
+    pub fn may_want_entry(&self, e: &Entry) -> bool {
+        self.may_want(
+            e.first_time,
+            e.text_match,
+            &[&e.client, &e.origin],
+            e.rows.iter().map(|r| &r.from[..]),
+            e.rows.iter().map(|r| &r.to[..]),
+        )
+    }
+}
+
 /// What the correlator is asked to do.
 #[derive(Debug, Clone)]
 pub struct Config {
