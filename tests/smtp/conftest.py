@@ -3,6 +3,7 @@ DKIM selector made by ``pmgfast dkim genkey`` and a test DNS zone serving its pr
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -68,3 +69,4 @@ def gateway(pg_server) -> Iterator[SyncedGateway]:
     yield gw
     gw.stop()
     pg_server.drop_database(name)
+    shutil.rmtree(root, ignore_errors=True)

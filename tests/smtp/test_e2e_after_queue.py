@@ -4,6 +4,7 @@ is queued, and the filter smtpd behind the queue runs the content filter."""
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 import time
 from collections.abc import Iterator
@@ -30,6 +31,7 @@ def gateway(pg_server) -> Iterator[SyncedGateway]:
     yield gw
     gw.stop()
     pg_server.drop_database(name)
+    shutil.rmtree(root, ignore_errors=True)
 
 
 def test_after_queue_greylisting_at_the_gate(gateway):
