@@ -5,8 +5,8 @@
 //! here converts between Python objects and that crate's types, releasing the GIL for the work.
 use pyo3::prelude::*;
 
-mod py_mime;
 mod py_archive;
+mod py_mime;
 mod py_patterns;
 mod py_tracking;
 

@@ -352,7 +352,10 @@ mod tests {
         );
         assert_eq!(magic(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"), "image/png");
         assert_eq!(magic(b"PK\x03\x04\x14\0\0\0\x08\0"), "application/zip");
-        assert_eq!(magic(b"MZ\x90\0"), "application/vnd.microsoft.portable-executable");
+        assert_eq!(
+            magic(b"MZ\x90\0"),
+            "application/vnd.microsoft.portable-executable"
+        );
         assert_eq!(magic(b"hello world\n"), "text/plain");
         assert_eq!(magic(b"\x01\x02"), OCTET_STREAM);
         assert_eq!(magic(b""), "application/x-zerosize");
@@ -362,7 +365,10 @@ mod tests {
     fn glob_types() {
         assert_eq!(glob("a.PNG"), "image/png");
         assert_eq!(glob("x.tar.gz"), "application/x-compressed-tar");
-        assert_eq!(glob("setup.exe"), "application/vnd.microsoft.portable-executable");
+        assert_eq!(
+            glob("setup.exe"),
+            "application/vnd.microsoft.portable-executable"
+        );
         assert_eq!(glob("noext"), OCTET_STREAM);
         assert_eq!(glob("README"), "text/x-readme");
         assert_eq!(glob("foo.1"), "application/x-troff-man");
