@@ -180,7 +180,12 @@ impl Mail {
             }
         }
         lines.extend(main.sections.into_iter().flat_map(|s| s.lines));
+        // the filter id of the mail: its own, or (after-queue) its filtered copy's
+        let mut filter_id = main.filter_id;
         for r in relays {
+            if filter_id.is_empty() {
+                filter_id = r.filter_id.clone();
+            }
             time = time.min(r.first_time);
             text_match |= r.text_match;
             if let EntryId::Queue(q) = r.id {
@@ -200,7 +205,7 @@ impl Mail {
             msgid: main.msgid,
             size: main.size,
             qids,
-            filter_id: main.filter_id,
+            filter_id,
             recipients,
             lines,
             text_match,

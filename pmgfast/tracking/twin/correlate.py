@@ -667,6 +667,8 @@ class Correlator:
         self.add_ref(se, qe, False)
         if data.startswith(b"client="):
             qe.set_client(_until_space(data[7:]))
+            if self.dialect is Dialect.PMGFAST and b", orig_queue_id=" in data and len(qid) <= 25:
+                self.accept_targets[qid] = _DEAD
             return
         if self.dialect is Dialect.PMGFAST and data.startswith((b"reject: ", b"milter-reject: ")):
             r = _read_reject(data, True)

@@ -124,7 +124,10 @@ def join(main: Entry, relays: list[Entry]) -> RawMail:
         else:
             recipients.append(rec)
     lines = [ln for _, sec in main.sections for ln in sec]
+    filter_id = main.filter_id
     for r in relays:
+        if not filter_id:
+            filter_id = r.filter_id
         time = min(time, r.first_time)
         text_match = text_match or r.text_match
         if isinstance(r.id, bytes) and r.id not in qids:
@@ -137,7 +140,7 @@ def join(main: Entry, relays: list[Entry]) -> RawMail:
             dedup.append(ln)
     client = main.origin[:-1] if main.origin.endswith(b",") else main.origin
     return RawMail(
-        main.id_text(), time, sender, client, main.msgid, main.size, qids, main.filter_id,
+        main.id_text(), time, sender, client, main.msgid, main.size, qids, filter_id,
         recipients, dedup, text_match,
     )  # fmt: skip
 

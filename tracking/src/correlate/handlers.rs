@@ -437,6 +437,13 @@ impl Correlator {
         self.add_ref(&se, &qe, false);
         if let Some(data) = data.strip_prefix(b"client=") {
             qe.borrow_mut().set_client(until_space(data));
+            if self.cfg.dialect == Dialect::Pmgfast && find(data, b", orig_queue_id=").is_some() {
+                // XFORWARD IDENT: a copy re-injected by a content filter; its mail may print
+                // after it, so it is held for that mail (see the hops in on_delivery)
+                if let Some(k) = IdKey::new(qid) {
+                    self.accept_targets.insert(k, Weak::new());
+                }
+            }
             return;
         }
         if self.cfg.dialect == Dialect::Pmgfast
