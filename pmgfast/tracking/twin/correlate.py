@@ -1102,7 +1102,7 @@ class Correlator:
         smtpd = qe.smtpd
         self.print_queued(qe, smtpd)
         self.free_queued(qe.qid, smtpd)
-        if fe is not None and not qe.bq_filtered:
+        if fe is not None and (not qe.bq_filtered or qe.milter):
             self.filtered.pop(fe.id, None)
 
     def drop_unqueued(self, se: Session) -> int:

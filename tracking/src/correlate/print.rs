@@ -547,7 +547,11 @@ impl Correlator {
         }
         self.print_queued(qe, smtpd.as_ref());
         self.free_queued(&qid, smtpd.as_ref());
-        if let (Some(fe), false) = (&filter, bq_filtered) {
+        // pmg-log-tracker forgets an after-queue filter run here; a before-queue run is
+        // forgotten with its session, except pmgfast's milter run, which belongs to this entry
+        // alone (and would otherwise stay in memory for good).
+        let milter = qe.borrow().milter;
+        if let (Some(fe), true) = (&filter, !bq_filtered || milter) {
             let id = fe.borrow().id.clone();
             self.filtered.remove(&id[..]);
         }
