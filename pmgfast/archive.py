@@ -21,14 +21,14 @@ differential tests and the benchmark baseline. It reports 7z and rar archives, a
 with methods :mod:`zipfile` lacks (deflate64, implode), as unreadable: in pure mode such parts
 carry :data:`UNREADABLE`, the documented, stricter answer.
 
-Member types come from a small built-in classifier (:func:`magic_type`, :func:`glob_type`,
-freedesktop names) shared by both listers; the MIME walk's freedesktop detector replaces it.
+Member types come from the MIME walk's shared-mime-info table (:mod:`pmgfast.mime.mimedb`,
+:func:`magic_type`, :func:`glob_type`), in both listers, so a member and an attachment of the
+same file get the same types.
 """
 
 from __future__ import annotations
 
 import bz2
-import codecs
 import gzip
 import io
 import lzma
@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from pmgfast import native
+from pmgfast.mime import mimedb
 
 UNREADABLE = "proxmox/unreadable-archive"
 HEAD_LEN = 4096
@@ -51,10 +52,10 @@ _CHUNK = 64 * 1024
 class Limits:
     """Bounds on one listing."""
 
-    max_files: int = 1000            # archivemaxfiles, over all levels
-    max_depth: int = 5               # archivemaxrec: the part itself is level 1
+    max_files: int = 1000  # archivemaxfiles, over all levels
+    max_depth: int = 5  # archivemaxrec: the part itself is level 1
     max_size: int = 25 * 1024 * 1024  # archivemaxsize: bytes decompressed over all members
-    time_budget: float = 30.0        # seconds of wall time
+    time_budget: float = 30.0  # seconds of wall time
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,8 +84,11 @@ class Listing:
     def types(self) -> frozenset[str]:
         """Magic and glob types of all members, and :data:`UNREADABLE` if anything failed."""
         found = {m.magic for m in self.members if m.magic is not None}
-        found |= {m.glob for m in self.members
-                  if m.glob is not None and m.glob != "application/octet-stream"}
+        found |= {
+            m.glob
+            for m in self.members
+            if m.glob is not None and m.glob != "application/octet-stream"
+        }
         if self.unreadable:
             found.add(UNREADABLE)
         return frozenset(found)
@@ -102,8 +106,12 @@ def list_archive(data: bytes, name: str = "", limits: Limits | None = None) -> L
     if module is None:
         return pure_list_archive(data, name, limits)
     raw = module.list_archive(
-        bytes(data), name, max_files=limits.max_files, max_depth=limits.max_depth,
-        max_size=limits.max_size, time_budget=limits.time_budget,
+        bytes(data),
+        name,
+        max_files=limits.max_files,
+        max_depth=limits.max_depth,
+        max_size=limits.max_size,
+        time_budget=limits.time_budget,
     )
     return Listing(
         format=raw["format"],
@@ -113,94 +121,23 @@ def list_archive(data: bytes, name: str = "", limits: Limits | None = None) -> L
     )
 
 
-# --- the built-in classifier (the same table as the Rust crate's BuiltinClassifier) ---------
-
-_MAGIC: tuple[tuple[bytes, str], ...] = (
-    (b"PK\x03\x04", "application/zip"),
-    (b"\x1f\x8b", "application/gzip"),
-    (b"BZh", "application/x-bzip2"),
-    (b"\xfd7zXZ\x00", "application/x-xz"),
-    (b"7z\xbc\xaf\x27\x1c", "application/x-7z-compressed"),
-    (b"Rar!\x1a\x07", "application/vnd.rar"),
-    (b"070701", "application/x-cpio"),
-    (b"070702", "application/x-cpio"),
-    (b"070707", "application/x-cpio"),
-    (b"\xc7\x71", "application/x-cpio"),
-    (b"\x71\xc7", "application/x-cpio"),
-    (b"MZ", "application/x-msdownload"),
-    (b"\x7fELF", "application/x-executable"),
-    (b"%PDF-", "application/pdf"),
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-    (b"\xff\xd8\xff", "image/jpeg"),
-    (b"GIF87a", "image/gif"),
-    (b"GIF89a", "image/gif"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "application/x-ole-storage"),
-    (b"{\\rtf", "application/rtf"),
-)
-_GLOBS: tuple[tuple[str, str], ...] = (
-    (".tar.gz", "application/x-compressed-tar"),
-    (".tar.bz2", "application/x-bzip2-compressed-tar"),
-    (".tar.xz", "application/x-xz-compressed-tar"),
-    (".tgz", "application/x-compressed-tar"),
-    (".tbz2", "application/x-bzip2-compressed-tar"),
-    (".txz", "application/x-xz-compressed-tar"),
-    (".zip", "application/zip"),
-    (".tar", "application/x-tar"),
-    (".gz", "application/gzip"),
-    (".bz2", "application/x-bzip2"),
-    (".xz", "application/x-xz"),
-    (".7z", "application/x-7z-compressed"),
-    (".rar", "application/vnd.rar"),
-    (".cpio", "application/x-cpio"),
-    (".exe", "application/x-msdownload"),
-    (".dll", "application/x-msdownload"),
-    (".com", "application/x-msdownload"),
-    (".bat", "application/x-bat"),
-    (".js", "text/javascript"),
-    (".vbs", "text/vbscript"),
-    (".pdf", "application/pdf"),
-    (".doc", "application/msword"),
-    (".png", "image/png"),
-    (".jpg", "image/jpeg"),
-    (".jpeg", "image/jpeg"),
-    (".gif", "image/gif"),
-    (".html", "text/html"),
-    (".htm", "text/html"),
-    (".txt", "text/plain"),
-    (".eml", "message/rfc822"),
-)
-_TEXT_CONTROLS = frozenset(b"\t\n\r\x0c")
+# --- member types: the MIME walk's shared-mime-info table -------------------------------------
 
 
 def magic_type(head: bytes) -> str:
-    """Type from content (the first :data:`HEAD_LEN` bytes)."""
-    if not head:
-        return "application/x-zerosize"
-    for signature, mime in _MAGIC:
-        if head.startswith(signature):
-            return mime
-    if len(head) > 262 and head[257:262] == b"ustar":
-        return "application/x-tar"
-    try:
-        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
-    except UnicodeDecodeError:
-        return "application/octet-stream"
-    if any(b < 0x20 and b not in _TEXT_CONTROLS for b in head):
-        return "application/octet-stream"
-    return "text/plain"
+    """Type from content (the first :data:`HEAD_LEN` bytes), by shared-mime-info's magic:
+    the same table as the MIME walk (:mod:`pmgfast.mime.mimedb`)."""
+    return mimedb.magic(head)
 
 
 def glob_type(name: str) -> str | None:
-    """Type from a file name, or None."""
-    lower = name.lower() if name.isascii() else "".join(
-        c.lower() if c.isascii() else c for c in name)
-    for suffix, mime in _GLOBS:
-        if len(lower.encode()) > len(suffix) and lower.endswith(suffix):
-            return mime
-    return None
+    """Type from a file name by shared-mime-info's globs, or None when no glob matches."""
+    found = mimedb.glob(name)
+    return None if found == mimedb.OCTET_STREAM else found
 
 
 # --- format detection (the same signatures as the Rust crate) --------------------------------
+
 
 def detect(data: bytes) -> str | None:
     """The archive format of ``data`` by signature, or None."""
@@ -243,6 +180,7 @@ def is_tar(data: bytes) -> bool:
 
 # --- the pure walk ------------------------------------------------------------------------
 
+
 class _Stop(Exception):
     """A limit was hit: the whole walk stops."""
 
@@ -283,8 +221,15 @@ class _Walk:
             self.check_time()
             try:
                 chunk = chunks(_CHUNK)
-            except (OSError, EOFError, ValueError, zlib.error, lzma.LZMAError,
-                    zipfile.BadZipFile, tarfile.TarError) as err:
+            except (
+                OSError,
+                EOFError,
+                ValueError,
+                zlib.error,
+                lzma.LZMAError,
+                zipfile.BadZipFile,
+                tarfile.TarError,
+            ) as err:
                 raise _Bad(str(err)) from None
             if not chunk:
                 return bytes(out)
@@ -306,8 +251,15 @@ class _Walk:
             what = name if not prefix and depth == 1 else prefix.rstrip("/")
             self.errors.append(f"{fmt} {what}: {err}")
 
-    def member(self, path: str, size: int, content: bytes | None, depth: int, prefix: str,
-               encrypted: bool = False) -> None:
+    def member(
+        self,
+        path: str,
+        size: int,
+        content: bytes | None,
+        depth: int,
+        prefix: str,
+        encrypted: bool = False,
+    ) -> None:
         if self.stopped:
             raise _Stop()
         self.files += 1
@@ -316,9 +268,17 @@ class _Walk:
         basename = path.replace("\\", "/").rsplit("/", 1)[-1]
         full = prefix + path
         magic = magic_type(content[:HEAD_LEN]) if content is not None else None
-        self.members.append(Member(full, basename, magic, glob_type(basename),
-                                   len(content) if content is not None else size,
-                                   encrypted, depth))
+        self.members.append(
+            Member(
+                full,
+                basename,
+                magic,
+                glob_type(basename),
+                len(content) if content is not None else size,
+                encrypted,
+                depth,
+            )
+        )
         inner = detect(content) if content is not None else None
         if inner is not None and content is not None:
             self.archive(inner, content, basename, depth + 1, full + "/")
@@ -374,15 +334,26 @@ def _tar(w: _Walk, data: bytes, _name: str, depth: int, prefix: str) -> None:
         w.member(info.name, info.size, content, depth, prefix)
 
 
-_SUFFIXES = ((".tgz", ".tar"), (".taz", ".tar"), (".tbz2", ".tar"), (".tbz", ".tar"),
-             (".txz", ".tar"), (".gz", ""), (".z", ""), (".bz2", ""), (".bz", ""), (".xz", ""))
+_SUFFIXES = (
+    (".tgz", ".tar"),
+    (".taz", ".tar"),
+    (".tbz2", ".tar"),
+    (".tbz", ".tar"),
+    (".txz", ".tar"),
+    (".gz", ""),
+    (".z", ""),
+    (".bz2", ""),
+    (".bz", ""),
+    (".xz", ""),
+)
 
 
 def _inner_name(name: str, recorded: bytes | None) -> str:
     if recorded:
         return recorded.decode("utf-8", "replace")
-    lower = name.lower() if name.isascii() else "".join(
-        c.lower() if c.isascii() else c for c in name)
+    lower = (
+        name.lower() if name.isascii() else "".join(c.lower() if c.isascii() else c for c in name)
+    )
     for suffix, replacement in _SUFFIXES:
         if len(lower.encode()) > len(suffix) and lower.endswith(suffix):
             return name[: len(name) - len(suffix)] + replacement
@@ -420,6 +391,7 @@ def _compressed(fmt: str) -> Callable[[_Walk, bytes, str, int, str], None]:
             _tar(w, inner, name, depth, prefix)
             return
         w.member(_inner_name(name, recorded), len(inner), inner, depth, prefix)
+
     return read
 
 
@@ -427,35 +399,35 @@ def _cpio(w: _Walk, data: bytes, _name: str, depth: int, prefix: str) -> None:
     pos = 0
     while True:
         w.check_time()
-        magic = data[pos:pos + 6]
+        magic = data[pos : pos + 6]
         try:
             if magic in (b"070701", b"070702"):
-                h = data[pos:pos + 110]
+                h = data[pos : pos + 110]
                 if len(h) < 110:
                     raise _Bad("truncated")
-                mode, size, namesize = (int(h[6 + 8 * i:14 + 8 * i], 16) for i in (1, 6, 11))
+                mode, size, namesize = (int(h[6 + 8 * i : 14 + 8 * i], 16) for i in (1, 6, 11))
                 start_name, align = pos + 110, 4
             elif magic == b"070707":
-                h = data[pos:pos + 76]
+                h = data[pos : pos + 76]
                 if len(h) < 76:
                     raise _Bad("truncated")
                 mode, namesize, size = int(h[18:24], 8), int(h[59:65], 8), int(h[65:76], 8)
                 start_name, align = pos + 76, 1
             else:
-                h = data[pos:pos + 26]
+                h = data[pos : pos + 26]
                 if len(h) < 26 or h[:2] not in (b"\xc7\x71", b"\x71\xc7"):
                     raise _Bad("unknown magic")
                 order: Literal["little", "big"] = "little" if h[:2] == b"\xc7\x71" else "big"
-                words = [int.from_bytes(h[i:i + 2], order) for i in range(0, 26, 2)]
+                words = [int.from_bytes(h[i : i + 2], order) for i in range(0, 26, 2)]
                 mode, namesize, size = words[3], words[10], (words[11] << 16) | words[12]
                 start_name, align = pos + 26, 2
         except ValueError:
             raise _Bad("corrupt cpio header: bad number") from None
-        name = data[start_name:start_name + namesize]
+        name = data[start_name : start_name + namesize]
         if len(name) < namesize:
             raise _Bad("corrupt cpio header: truncated")
         body_start = -(-(start_name + namesize) // align) * align
-        body = data[body_start:body_start + size]
+        body = data[body_start : body_start + size]
         if len(body) < size:
             raise _Bad("corrupt cpio header: truncated")
         name = name[:-1] if name.endswith(b"\0") else name
@@ -474,6 +446,7 @@ def _cpio(w: _Walk, data: bytes, _name: str, depth: int, prefix: str) -> None:
 def _native_only(fmt: str) -> Callable[[_Walk, bytes, str, int, str], None]:
     def read(_w: _Walk, _data: bytes, _name: str, _depth: int, _prefix: str) -> None:
         raise _Bad(f"{fmt} is listed by the compiled lister only")
+
     return read
 
 

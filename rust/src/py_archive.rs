@@ -1,8 +1,8 @@
 //! Python binding of `pmgfast-archive`: `list_archive(data, name, ...)` with the GIL released.
 //!
 //! Returns a plain dict (`format`, `members` as tuples, `unreadable`, `errors`) that
-//! `pmgfast.archive` turns into its `Listing`. Members are classified with the crate's built-in
-//! classifier until the MIME crate's freedesktop detector is plugged in.
+//! `pmgfast.archive` turns into its `Listing`. Members are classified by the MIME crate's
+//! shared-mime-info table, as the pure twin does.
 use std::time::Duration;
 
 use pmgfast_archive as engine;
@@ -30,7 +30,7 @@ fn list_archive<'py>(
         max_size,
         time_budget,
     };
-    let listing = py.detach(|| engine::list(data, name, &engine::BuiltinClassifier, &limits));
+    let listing = py.detach(|| engine::list(data, name, &MimeDbClassifier, &limits));
     let members = PyList::empty(py);
     for m in &listing.members {
         let row = (
@@ -57,4 +57,19 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(list_archive, m)?)?;
     m.add("UNREADABLE_ARCHIVE", engine::UNREADABLE)?;
     Ok(())
+}
+
+/// Member types from the MIME walk's shared-mime-info table (`pmgfast-mime`), so that a member
+/// and an attachment of the same file get the same types.
+struct MimeDbClassifier;
+
+impl engine::Classifier for MimeDbClassifier {
+    fn magic(&self, head: &[u8]) -> String {
+        pmgfast_mime::mimedb::magic(head).to_owned()
+    }
+
+    fn glob(&self, name: &str) -> Option<String> {
+        let found = pmgfast_mime::mimedb::glob(name);
+        (found != "application/octet-stream").then(|| found.to_owned())
+    }
 }
