@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from pmgfast.tracking.errors import TrackingError
 
@@ -45,7 +45,6 @@ class Query:
     tz: str | None = None
     #: Correlate every line (benchmarks and tests; the default scans sparsely when it can).
     full_scan: bool = False
-    extra: dict[str, object] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
         if self.end < self.start:

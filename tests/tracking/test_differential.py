@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import random
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -128,10 +129,7 @@ def test_mails_native_equal_pure(data, word, field):
     if native.rust() is None:
         return
     assert search(q, data=data).mails == pure.mails
-    assert (
-        search(q, data=data).mails
-        == search(Query(**{**q.__dict__, "full_scan": True}), data=data).mails
-    )
+    assert search(q, data=data).mails == search(replace(q, full_scan=True), data=data).mails
 
 
 @st.composite
@@ -188,6 +186,6 @@ def test_sparse_full_and_pure_agree_on_generated_logs(gen, pick, field):
         if native.rust() is None:
             return
         sparse = search(q, files=paths).mails
-        full = search(Query(**{**q.__dict__, "full_scan": True}), files=paths).mails
+        full = search(replace(q, full_scan=True), files=paths).mails
         assert full == pure
         assert sparse == pure
