@@ -133,7 +133,8 @@ class Writer:
         name = self.base if index == 0 else f"{self.base}.{index}"
         if index >= self.gzip_from:
             path = self.out / f"{name}.gz"
-            self.fh = gzip.open(path, "wt", compresslevel=1, encoding="utf-8", newline="\n")
+            # the day's file stays open across writes; closed when the day rotates
+            self.fh = gzip.open(path, "wt", compresslevel=1, encoding="utf-8", newline="\n")  # noqa: SIM115
         else:
             path = self.out / name
             self.fh = open(path, "w", encoding="utf-8", newline="\n")  # noqa: SIM115
