@@ -33,6 +33,7 @@ build-python:
 lint: lint-python lint-rust
 
 lint-python:
+	@date +"== %T $@"
 	$(VENV)/bin/ruff check pmgfast tests bench setup.py
 	$(VENV)/bin/mypy
 
@@ -48,14 +49,17 @@ fmt:
 test: test-rust test-python
 
 test-rust:
+	@date +"== %T $@"
 	@mkdir -p $(LOGS)
 	cargo test --release 2>&1 | tee $(LOGS)/cargo-test.log
 
 test-python:
+	@date +"== %T $@"
 	@mkdir -p $(LOGS)
 	$(PYTEST) -q | tee $(LOGS)/pytest.log
 
 test-pure:
+	@date +"== %T $@"
 	@mkdir -p $(LOGS)
 	PMGFAST_NO_EXTENSIONS=1 $(PYTEST) -q | tee $(LOGS)/pytest-pure.log
 
@@ -63,6 +67,7 @@ bench:
 	$(PY) -m bench
 
 bench-quick:
+	@date +"== %T $@"
 	$(PY) -m bench --quick
 
 # What CI runs (scripts/bootstrap.sh test): lint, Rust tests, the pure-Python suite, the full

@@ -39,7 +39,9 @@ def _from_facts(facts: MessageFacts) -> Node:
     root: Node | None = None
     for part in facts.parts:
         parent = nodes.get(part.parent)
-        if parent is not None and part.parent != part.aid:
+        # aids are depth-first, so a parent's is smaller: other links (malformed facts) would
+        # make cycles, and are treated as a second root (ignored) instead
+        if parent is not None and part.parent < part.aid:
             parent.children.append(nodes[part.aid])
         elif root is None:
             root = nodes[part.aid]

@@ -55,7 +55,7 @@ def exe_in_zip() -> bytes:
 
 @pytest.mark.parametrize(
     "what",
-    [dsl.archfn(r".*\.exe"), dsl.archive("application/x-msdownload")],
+    [dsl.archfn(r".*\.exe"), dsl.archive(r"application/vnd\.microsoft\.portable-executable")],
     ids=["MatchArchiveFilename", "ArchiveFilter"],
 )
 def test_archive_rule_sees_inside_nested_zips(tmp_path: Path, what):
