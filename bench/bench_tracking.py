@@ -33,6 +33,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
@@ -147,10 +148,12 @@ def _run(quick: bool, data: Path) -> list[Result]:
     for kind in ("sender", "recipient", "text"):
         needle = ns[kind][0]
         r, wall, _ = timed(lambda: search(q(kind, needle, *week), series=base))  # noqa: B023
-        scanned[kind] = r.mails
+        # the reference: every line correlated (the sparse scan must give the same mails)
+        full = search(replace(q(kind, needle, *week), full_scan=True), series=base)
+        scanned[kind] = full.mails
         results.append(
             Result(AREA, f"scan {days}d {kind} query", "MB/s", log_bytes / 1e6 / wall,
-                   grep_rate(files, needle), "grep -c / zgrep -c",
+                   grep_rate(files, needle), "grep -c / zgrep -c", r.mails == full.mails,
                    extra={"seconds": round(wall, 3), "mails": len(r.mails), **extra_data})
         )  # fmt: skip
         plain_bytes = sum(f.stat().st_size for f in plain)
@@ -220,7 +223,7 @@ def _run(quick: bool, data: Path) -> list[Result]:
     for i in range(20):
         h0 = START + (days - 1) * 86400 + i * 3600
         hq = Query(start=h0, end=h0 + 3600, now=now, tz="UTC")
-        r, wall, _ = timed(lambda hq=hq: search(hq, index=index, series=base))
+        r, wall, _ = timed(partial(search, hq, index=index, series=base))
         hour_times.append(wall)
         hour_rows = max(hour_rows, sum(len(m.recipients) for m in r.mails))
     results.append(
@@ -230,8 +233,23 @@ def _run(quick: bool, data: Path) -> list[Result]:
     hour_times = []
     for i in range(20):
         h0 = START + (days - 1) * 86400 + i * 3600
+        lq = Query(start=h0, end=h0 + 3600, now=now, tz="UTC", limit=2000)
+        _, wall, _ = timed(partial(search, lq, index=index, series=base))
+        hour_times.append(wall)
+    results.append(
+        Result(
+            AREA,
+            "index one-hour query, GUI limit 2000 rows, p95",
+            "ms",
+            1000 * p95(hour_times),
+            higher_is_better=False,
+        )
+    )
+    hour_times = []
+    for i in range(20):
+        h0 = START + (days - 1) * 86400 + i * 3600
         rq = q("recipient", ns["recipient"][i], h0, h0 + 3600)
-        _, wall, _ = timed(lambda rq=rq: search(rq, index=index, series=base))
+        _, wall, _ = timed(partial(search, rq, index=index, series=base))
         hour_times.append(wall)
     results.append(
         Result(

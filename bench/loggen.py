@@ -25,6 +25,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 HOST = "mx1"
@@ -112,7 +113,7 @@ class Writer:
         self.buckets: dict[int, list[str]] = {}
         self.flushed = start
         self.day = -1
-        self.fh = None
+        self.fh: IO[str] | None = None
         self.paths: list[Path] = []
         self.bytes = 0
         self.lines = 0
@@ -196,8 +197,10 @@ class Generator:
         return f"<{self.rng.getrandbits(64):016x}.{self.rng.getrandbits(20):05x}@{domain}>"
 
     def _pids(self) -> tuple[int, int, int, int]:
+        """smtpd, cleanup, milter worker and smtp process ids; an smtpd or smtp pid comes back
+        only after thousands of mails (one process never runs two sessions at once)."""
         n = self.n
-        return 20000 + n % 997, 30000 + n % 53, 40000 + n % 8, 50000 + n % 211
+        return 20000 + n % 9973, 30000 + n % 53, 40000 + n % 8, 50000 + n % 997
 
     # --- transactions ----------------------------------------------------------------------
 
@@ -397,7 +400,7 @@ class Generator:
             f"pmgfast-milter[{mpid}]: {fid}: processing time: {total / 1000:.3f} seconds ({spam_ms / 1000:.3f}, 0.010, 0)",
         )
         if copy is not None:
-            rpid = 20000 + (self.n + 500) % 997
+            rpid = 20000 + (self.n + 5000) % 9973
             w.at(t1, f"postfix/smtpd[{rpid}]: connect from localhost[127.0.0.1]")
             w.at(
                 t1,
@@ -455,7 +458,7 @@ class Generator:
             t,
             f"postfix/smtp[{pid}]: Trusted TLS connection established to {relay}: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)",
         )
-        bounced = []
+        bounced: list[str] = []
         for r in rcpts:
             delay = rng.randint(1, 30) / 10
             if how == "deferred":

@@ -8,6 +8,7 @@ core's; without it a search reads the logs.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,7 @@ def _zone(tz: str | None) -> Zone:
 def search(
     query: Query,
     *,
-    files: tuple[PathLike, ...] | list[PathLike] = (),
+    files: Sequence[PathLike] = (),
     series: PathLike | None = None,
     data: bytes | None = None,
     index: PathLike | None = None,

@@ -65,6 +65,16 @@ def test_index_equals_scan(built, generated, filters, hours):
 
 
 @needs_native
+@pytest.mark.parametrize("limit", [1, 50, 700])
+def test_limited_queries_agree(built, generated, limit):
+    q = query(GEN_START, GEN_START + 2 * 86400, limit=limit, include_rejected=True)
+    scanned = search(q, series=generated / "syslog")
+    indexed = search(q, index=built)
+    assert indexed.mails == scanned.mails
+    assert indexed.truncated == scanned.truncated is True
+
+
+@needs_native
 def test_lines_and_ids_from_the_index(built, generated):
     q = query(GEN_START, GEN_START + 86400, lines=True, text="Eicar-Signature")
     scanned = search(q, series=generated / "syslog").mails

@@ -172,6 +172,7 @@ pub fn prefilter(q: &Query) -> Prefilter {
         text: !q.text.is_empty(),
         start: f.start,
         end: f.end,
+        keep: Default::default(),
     }
 }
 

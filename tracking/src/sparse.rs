@@ -25,6 +25,9 @@ use crate::time::StampReader;
 
 /// Target bytes per block.
 pub const BLOCK: usize = 64 * 1024;
+/// Blocks fed before the first hot block of a region (a mail's first lines may precede the line
+/// that makes it wanted by some seconds).
+const LOOKBACK: usize = 2;
 /// Rounds of closure before the scan gives up looking for more parts.
 const MAX_ROUNDS: usize = 4;
 
@@ -53,8 +56,9 @@ struct Regions<'a> {
     /// Blocks still to feed after the last hot one.
     tail: usize,
     /// The last block, not fed (the lookback of the next region).
-    prev: Vec<u8>,
-    prev_line: u64,
+    /// The last blocks not fed (the lookback of the next region), with their first line's
+    /// number.
+    prev: std::collections::VecDeque<(Vec<u8>, u64)>,
     line: u64,
     out: Vec<Found>,
     late: bool,
@@ -145,15 +149,22 @@ impl Regions<'_> {
         let lines = bytecount(block);
         if self.hot(block) {
             if self.cor.is_none() {
-                let mut cor = Correlator::new(self.cfg.clone(), self.stamps.clone());
+                // queue entries followed from earlier regions print here even when this part
+                // alone would not pass the prefilter (a retry line carries no sender)
+                let mut cfg = self.cfg.clone();
+                if let Some(p) = &mut cfg.prefilter {
+                    p.keep = std::sync::Arc::new(self.forward.clone());
+                }
+                let mut cor = Correlator::new(cfg, self.stamps.clone());
                 cor.begin_file();
                 self.late = first_line > 0;
                 self.cor = Some(cor);
                 let prev = std::mem::take(&mut self.prev);
-                let prev_line = self.prev_line;
-                if !prev.is_empty() {
-                    self.late = prev_line > 0;
-                    self.feed(&prev, prev_line);
+                for (i, (data, line)) in prev.into_iter().enumerate() {
+                    if i == 0 {
+                        self.late = line > 0;
+                    }
+                    self.feed(&data, line);
                 }
             }
             self.feed(block, first_line);
@@ -165,9 +176,14 @@ impl Regions<'_> {
                 self.close(false);
             }
         } else {
-            self.prev.clear();
-            self.prev.extend_from_slice(block);
-            self.prev_line = first_line;
+            let mut kept = if self.prev.len() >= LOOKBACK {
+                self.prev.pop_front().map(|(v, _)| v).unwrap_or_default()
+            } else {
+                Vec::new()
+            };
+            kept.clear();
+            kept.extend_from_slice(block);
+            self.prev.push_back((kept, first_line));
         }
         self.line = first_line + lines;
     }
@@ -223,8 +239,7 @@ fn one_pass(
         text,
         cor: None,
         tail: 0,
-        prev: Vec::new(),
-        prev_line: 0,
+        prev: Default::default(),
         line: 0,
         out: Vec::new(),
         late: false,

@@ -28,6 +28,8 @@ pub enum Service {
     Delivery {
         lmtp: bool,
     },
+    /// `bounce` (pmgfast's dialect: its lines join the mail they report on).
+    Bounce,
     /// Anything else: the line is not used.
     Other,
 }
@@ -110,6 +112,7 @@ pub fn classify(name: &[u8], dialect: Dialect) -> Service {
         b"pipe" | b"virtual" | b"discard" | b"retry" if dialect == Dialect::Pmgfast => {
             Service::Delivery { lmtp: false }
         }
+        b"bounce" if dialect == Dialect::Pmgfast => Service::Bounce,
         _ => Service::Other,
     }
 }

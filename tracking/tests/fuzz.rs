@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use pmgfast_tracking::correlate::{Config, Correlator, IdMatch, PrintFilter};
-use pmgfast_tracking::index::codec::{decode_entry, Reader};
+use pmgfast_tracking::index::codec::{decode_entry, LineMode, Reader};
 use pmgfast_tracking::index::segment::Segment;
 use pmgfast_tracking::mails::MailFilter;
 use pmgfast_tracking::pmg::{self, Inputs};
@@ -94,7 +94,7 @@ proptest! {
         correlate_all(&data, Dialect::Pmgfast, PrintFilter::default());
         let mut r = Reader::new(&data);
         while !r.is_empty() {
-            if decode_entry(&mut r, true).is_none() {
+            if decode_entry(&mut r, LineMode::Full).is_none() {
                 break;
             }
         }

@@ -404,6 +404,8 @@ class Correlator:
             self.on_smtpd(msg, line)
         elif service is Service.CLEANUP:
             self.on_cleanup(msg, line)
+        elif service is Service.BOUNCE:
+            self.on_bounce(msg, line)
         return True
 
     def finish(self) -> None:
@@ -740,6 +742,18 @@ class Correlator:
                 if k >= 0:
                     to, _ = _until(data[k + 4 :], b">")
                     se.rejected.append(Rejected(sender, to, "N", self.time))
+
+    def on_bounce(self, msg: bytes, line: bytes) -> None:
+        found = postfix_qid_prefix(msg)
+        if found is None:
+            return
+        qe = self.queued.get(found[0])
+        if qe is None:
+            return
+        if self.hit:
+            qe.text_match = True
+        if self.keep_lines:
+            qe.lines.append((self.lineno, line))
 
     def on_cleanup(self, msg: bytes, line: bytes) -> None:
         found = postfix_qid_prefix(msg)

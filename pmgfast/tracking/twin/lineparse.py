@@ -85,6 +85,7 @@ class Service(Enum):
     LMTP = 6
     DELIVERY = 7
     OTHER = 8
+    BOUNCE = 9
 
 
 _DAEMONS = {
@@ -116,6 +117,8 @@ def classify(name: bytes, dialect: Dialect) -> Service:
         daemon = name[i + 1 :]
         if daemon in _EXTRA_DELIVERY:
             return Service.DELIVERY
+        if daemon == b"bounce":
+            return Service.BOUNCE
     return _DAEMONS.get(daemon, Service.OTHER)
 
 

@@ -542,6 +542,24 @@ impl Correlator {
         }
     }
 
+    /// bounce (pmgfast's dialect): `<qid>: sender non-delivery notification: <ndr qid>` and the
+    /// like join the log of the queue entry they report on (the NDR is a mail of its own).
+    pub(super) fn on_bounce(&mut self, msg: &[u8], line: &[u8]) {
+        let Some((qid, _)) = postfix_qid_prefix(msg) else {
+            return;
+        };
+        let Some(qe) = self.queued.get(qid).cloned() else {
+            return;
+        };
+        let mut q = qe.borrow_mut();
+        if self.cur.hit {
+            q.text_match = true;
+        }
+        if self.cfg.keep_lines {
+            q.lines.push(line, self.cur.lineno, self.cur.time);
+        }
+    }
+
     /// cleanup: `<qid>: message-id=<…>`; two queue entries with the same Message-ID are the two
     /// legs of an after-queue filtered mail. pmgfast adds `<qid>: milter-reject: END-OF-MESSAGE
     /// …` and `<qid>: milter-discard: …` for mail its milter rejected or discarded whole.

@@ -110,6 +110,8 @@ pub struct Prefilter {
     /// The entry's first line must lie in this range.
     pub start: i64,
     pub end: i64,
+    /// Queue ids always printed (the sparse scan follows them from an earlier region).
+    pub keep: std::sync::Arc<rustc_hash::FxHashSet<Box<[u8]>>>,
 }
 
 impl Prefilter {
@@ -330,6 +332,7 @@ impl Correlator {
             Service::Delivery { .. } => self.on_delivery(header.msg, line),
             Service::Smtpd => self.on_smtpd(header.msg, line),
             Service::Cleanup => self.on_cleanup(header.msg, line),
+            Service::Bounce => self.on_bounce(header.msg, line),
             Service::Other => {}
         }
         Flow::Continue

@@ -459,6 +459,9 @@ impl Correlator {
         bq: Option<&SessionRef>,
     ) -> bool {
         let q = qe.borrow();
+        if p.keep.contains(&q.qid) {
+            return true;
+        }
         let fb = fe.map(|f| f.borrow());
         let named = self
             .accept_targets

@@ -160,8 +160,20 @@ pub fn encode_entry(out: &mut Vec<u8>, e: &Entry) {
     }
 }
 
-/// Reads one entry; its lines come back as one `Logs` section (`with_lines`) or not at all.
-pub fn decode_entry(r: &mut Reader<'_>, with_lines: bool) -> Option<Entry> {
+/// How much of an entry's lines to decode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineMode {
+    /// No lines.
+    None,
+    /// Line numbers and times, no text (enough to cut an entry to a time range).
+    Times,
+    /// Everything.
+    Full,
+}
+
+/// Reads one entry; its lines come back as one `Logs` section (see [`LineMode`]).
+pub fn decode_entry(r: &mut Reader<'_>, mode: LineMode) -> Option<Entry> {
+    let with_lines = mode != LineMode::None;
     let id = match r.byte()? {
         0 => EntryId::Smtpd {
             time: r.signed()?,
@@ -214,7 +226,11 @@ pub fn decode_entry(r: &mut Reader<'_>, with_lines: bool) -> Option<Entry> {
             lines.push(LogLine {
                 lineno: prev,
                 time,
-                text: text.into(),
+                text: if mode == LineMode::Full {
+                    text.into()
+                } else {
+                    Box::default()
+                },
             });
         }
     }

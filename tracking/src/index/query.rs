@@ -11,6 +11,7 @@ use std::rc::Rc;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
+use super::codec::LineMode;
 use super::follow;
 use super::grams::buckets_of;
 use super::segment::{id_hash, Field, Segment};
@@ -38,7 +39,12 @@ struct Store {
     inflated: u64,
     /// The part of the log a scan of the query reads (the range with its margins).
     cut: (i64, i64),
+    /// How much of the lines to decode (texts only for the lines or the search string).
+    lines: LineMode,
 }
+
+/// Decoded blocks kept at once (candidates come in block order; partners are near).
+const CACHED_BLOCKS: usize = 64;
 
 impl Store {
     /// Entry `id` of segment `si`, as a scan of `[lo, hi]` would have seen it: rows and lines
@@ -74,9 +80,12 @@ impl Store {
         let block = match self.blocks.get(&(si, b)) {
             Some(block) => block.clone(),
             None => {
-                let entries = self.segs[si].read_block(b, true)?;
+                let entries = self.segs[si].read_block(b, self.lines)?;
                 self.inflated += u64::from(self.segs[si].blocks[b].ulen);
                 let block = Rc::new(entries);
+                if self.blocks.len() >= CACHED_BLOCKS {
+                    self.blocks.clear();
+                }
                 self.blocks.insert((si, b), block.clone());
                 block
             }
@@ -273,16 +282,44 @@ pub fn search(dir: &Path, tail: Option<&Path>, q: &Query, zone: &Zone) -> Result
         text: text.clone(),
         inflated: 0,
         cut: (f.start.saturating_sub(margin), f.end.saturating_add(margin)),
+        lines: if q.keep_lines || text.is_some() {
+            LineMode::Full
+        } else {
+            LineMode::Times
+        },
     };
     let window = q.margin.max(60);
     let mut filter = f.clone();
     filter.text = text.is_some();
-    let seeds = candidates(&mut store, q, f.start.saturating_sub(window), f.end)?;
+    let mut seeds = candidates(&mut store, q, f.start.saturating_sub(window), f.end)?;
+    // earliest blocks first, so that a limited query can stop once the rest cannot come first
+    let block_start = |store: &Store, (si, id): Key| {
+        store.segs[si]
+            .block_of(id)
+            .map_or(i64::MIN, |b| store.segs[si].blocks[b].min_t)
+    };
+    seeds.sort_by_cached_key(|&k| (block_start(&store, k), k));
     let mut seen: FxHashSet<Key> = FxHashSet::default();
-    let mut mails = Vec::new();
+    let mut mails: Vec<Mail> = Vec::new();
+    let mut rows = 0usize;
+    let mut checked_rows = 0usize;
+    let mut stopped = false;
     for seed in seeds {
         if seen.contains(&seed) {
             continue;
+        }
+        if q.limit > 0 && rows >= q.limit && rows >= checked_rows + q.limit / 4 {
+            // the `limit`-th row's time so far; a seed in a later block starts no earlier
+            checked_rows = rows;
+            let mut times: Vec<i64> = Vec::new();
+            for m in &mails {
+                times.extend(std::iter::repeat_n(m.time, m.recipients.len()));
+            }
+            times.sort_unstable();
+            if times[q.limit - 1] < block_start(&store, seed) {
+                stopped = true;
+                break;
+            }
         }
         let Some(first) = store.entry(seed)? else {
             continue;
@@ -329,6 +366,7 @@ pub fn search(dir: &Path, tail: Option<&Path>, q: &Query, zone: &Zone) -> Result
             if !q.keep_lines {
                 mail.lines.clear();
             }
+            rows += mail.recipients.len();
             mails.push(mail);
         }
     }
@@ -339,7 +377,9 @@ pub fn search(dir: &Path, tail: Option<&Path>, q: &Query, zone: &Zone) -> Result
         mails.extend(tail_mails);
         mails = merge_duplicates(mails);
     }
-    Ok(finish(mails, q.limit, found_bytes))
+    let mut found = finish(mails, q.limit, found_bytes);
+    found.truncated |= stopped;
+    Ok(found)
 }
 
 /// Scans the log from the index's restart point; entries completed before its cursor are in

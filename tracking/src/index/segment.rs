@@ -19,7 +19,7 @@ use std::io::{BufWriter, Write};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
-use super::codec::{decode_entry, encode_entry, Reader};
+use super::codec::{decode_entry, encode_entry, LineMode, Reader};
 use super::dict::{Dict, DictBuilder};
 use super::grams::{BlockGrams, Sliced, BUCKETS};
 use crate::error::Error;
@@ -432,8 +432,8 @@ impl Segment {
             .filter(|&b| id < self.blocks[b].first + self.blocks[b].count)
     }
 
-    /// Decodes the entries of block `b` (with their lines if `with_lines`).
-    pub fn read_block(&self, b: usize, with_lines: bool) -> Result<Vec<Entry>, Error> {
+    /// Decodes the entries of block `b` (their lines as `mode` says).
+    pub fn read_block(&self, b: usize, mode: LineMode) -> Result<Vec<Entry>, Error> {
         let bad = || Error::bad_index(&self.path, format!("block {b}"));
         let m = *self.blocks.get(b).ok_or_else(bad)?;
         let frame = self.read_at(m.offset, m.clen as usize)?;
@@ -441,7 +441,7 @@ impl Segment {
         let mut r = Reader::new(&plain);
         let mut out = Vec::with_capacity(m.count as usize);
         for _ in 0..m.count {
-            out.push(decode_entry(&mut r, with_lines).ok_or_else(bad)?);
+            out.push(decode_entry(&mut r, mode).ok_or_else(bad)?);
         }
         Ok(out)
     }

@@ -12,6 +12,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use super::codec::LineMode;
 use super::follow::{self, LogFile};
 use super::segment::{Segment, SegmentWriter};
 use super::state::{line_id, split_id, FileRec, SegRec, State};
@@ -292,7 +293,7 @@ fn compact(dir: &Path, st: &mut State, per_segment: u32) -> Result<(), Error> {
     for rec in &old {
         let seg = Segment::open(&dir.join(&rec.name))?;
         for b in 0..seg.blocks.len() {
-            for e in seg.read_block(b, true)? {
+            for e in seg.read_block(b, LineMode::Full)? {
                 w.add(&e)?;
             }
         }
