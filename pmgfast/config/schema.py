@@ -478,6 +478,13 @@ KEYS: tuple[Key, ...] = (
     # --- pmgfast (no PMG equivalent) -------------------------------------------------------
     _boolean(
         "pmgfast",
+        "spam_scanner",
+        True,
+        "Score mail with the spam engine when a rule has a Spam object (off: Spam objects see "
+        "score 0; for measurements without spam scanning).",
+    ),
+    _boolean(
+        "pmgfast",
         "spam_network_tests",
         True,
         "Run the network tests (DNSBL, URIBL, SPF, DKIM, DMARC) as part of the spam score; they "

@@ -37,7 +37,11 @@ def configured_scanners(
         virus = clamav_scanner(conf, fail_open=fail_open)
     except ClamdConfError as err:
         raise ConfigError(conf.path, None, "pmgfast.clamd_conf", str(err)) from None
-    spam = spam_scanner(conf, settings.config_dir, connect=connect, net=_network_checks(settings))
+    spam = (
+        spam_scanner(conf, settings.config_dir, connect=connect, net=_network_checks(settings))
+        if conf.get("pmgfast", "spam_scanner")
+        else None
+    )
     return tuple(s for s in (check, virus, spam) if s is not None)
 
 
