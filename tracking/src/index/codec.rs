@@ -37,6 +37,11 @@ impl<'a> Reader<'a> {
         self.pos >= self.data.len()
     }
 
+    /// Bytes read so far.
+    pub fn pos(&self) -> usize {
+        self.pos
+    }
+
     pub fn varint(&mut self) -> Option<u64> {
         let mut v: u64 = 0;
         let mut shift = 0u32;
@@ -67,6 +72,14 @@ impl<'a> Reader<'a> {
 
     pub fn bytes(&mut self) -> Option<&'a [u8]> {
         let n = usize::try_from(self.varint()?).ok()?;
+        let end = self.pos.checked_add(n)?;
+        let b = self.data.get(self.pos..end)?;
+        self.pos = end;
+        Some(b)
+    }
+
+    /// The next `n` bytes.
+    pub fn take(&mut self, n: usize) -> Option<&'a [u8]> {
         let end = self.pos.checked_add(n)?;
         let b = self.data.get(self.pos..end)?;
         self.pos = end;
@@ -114,8 +127,9 @@ fn status_of(c: u8) -> Option<DStatus> {
     })
 }
 
-/// Appends one entry (its lines flattened into one list in line order).
-pub fn encode_entry(out: &mut Vec<u8>, e: &Entry) {
+/// Appends one entry (its lines flattened into one list in line order) to `out`, except the
+/// lines' text, which goes to `texts` (`out` holds each text's length).
+pub fn encode_entry(out: &mut Vec<u8>, texts: &mut Vec<u8>, e: &Entry) {
     match &e.id {
         EntryId::Smtpd { time, rel } => {
             out.push(0);
@@ -156,7 +170,8 @@ pub fn encode_entry(out: &mut Vec<u8>, e: &Entry) {
         put_varint(out, l.lineno.wrapping_sub(prev));
         prev = l.lineno;
         put_signed(out, l.time.wrapping_sub(e.first_time));
-        put_bytes(out, &l.text);
+        put_varint(out, l.text.len() as u64);
+        texts.extend_from_slice(&l.text);
     }
 }
 
@@ -171,8 +186,13 @@ pub enum LineMode {
     Full,
 }
 
-/// Reads one entry; its lines come back as one `Logs` section (see [`LineMode`]).
-pub fn decode_entry(r: &mut Reader<'_>, mode: LineMode) -> Option<Entry> {
+/// Reads one entry; its lines come back as one `Logs` section (see [`LineMode`]). `texts` is
+/// the cursor over the block's line texts, needed for [`LineMode::Full`] only.
+pub fn decode_entry(
+    r: &mut Reader<'_>,
+    texts: Option<&mut Reader<'_>>,
+    mode: LineMode,
+) -> Option<Entry> {
     let with_lines = mode != LineMode::None;
     let id = match r.byte()? {
         0 => EntryId::Smtpd {
@@ -218,19 +238,24 @@ pub fn decode_entry(r: &mut Reader<'_>, mode: LineMode) -> Option<Entry> {
     let nlines = usize::try_from(r.varint()?).ok()?;
     let mut lines = Vec::new();
     let mut prev = 0u64;
+    let mut texts = if mode == LineMode::Full {
+        Some(texts?)
+    } else {
+        None
+    };
     for _ in 0..nlines {
         prev = prev.wrapping_add(r.varint()?);
         let time = first_time.wrapping_add(r.signed()?);
-        let text = r.bytes()?;
+        let len = usize::try_from(r.varint()?).ok()?;
+        let text: Box<[u8]> = match texts.as_mut() {
+            Some(t) => t.take(len)?.into(),
+            None => Box::default(),
+        };
         if with_lines {
             lines.push(LogLine {
                 lineno: prev,
                 time,
-                text: if mode == LineMode::Full {
-                    text.into()
-                } else {
-                    Box::default()
-                },
+                text,
             });
         }
     }

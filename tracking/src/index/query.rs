@@ -14,7 +14,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use super::codec::LineMode;
 use super::follow;
 use super::grams::buckets_of;
-use super::segment::{id_hash, Field, Segment};
+use super::segment::{id_hash, Field, RawBlock, Segment};
 use super::state::State;
 use super::update::{feed_files, number_files, plan};
 use crate::correlate::{Config, Correlator, PrintFilter};
@@ -33,7 +33,7 @@ type Links = Rc<Vec<(u32, u32)>>;
 /// Segments with their decoded blocks and link tables, loaded on demand.
 struct Store {
     segs: Vec<Segment>,
-    blocks: FxHashMap<(usize, usize), Rc<Vec<Entry>>>,
+    blocks: FxHashMap<(usize, usize), Rc<RawBlock>>,
     links: Vec<Option<Links>>,
     text: Option<Finder>,
     inflated: u64,
@@ -80,9 +80,15 @@ impl Store {
         let block = match self.blocks.get(&(si, b)) {
             Some(block) => block.clone(),
             None => {
-                let entries = self.segs[si].read_block(b, self.lines)?;
-                self.inflated += u64::from(self.segs[si].blocks[b].ulen);
-                let block = Rc::new(entries);
+                let raw = self.segs[si].raw_block(b, self.lines)?;
+                let m = &self.segs[si].blocks[b];
+                self.inflated += u64::from(m.ulen)
+                    + if self.lines == LineMode::Full {
+                        u64::from(m.tulen)
+                    } else {
+                        0
+                    };
+                let block = Rc::new(raw);
                 if self.blocks.len() >= CACHED_BLOCKS {
                     self.blocks.clear();
                 }
@@ -91,7 +97,13 @@ impl Store {
             }
         };
         let first = self.segs[si].blocks[b].first;
-        Ok(block.get((id - first) as usize).cloned())
+        match block.entry((id - first) as usize) {
+            Some(e) => Ok(Some(e)),
+            None => Err(Error::bad_index(
+                self.segs[si].path(),
+                format!("block {b}, entry {id}"),
+            )),
+        }
     }
 
     /// Entries linked to `id` in any segment (hash matches; the caller checks).

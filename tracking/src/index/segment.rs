@@ -2,9 +2,14 @@
 //!
 //! ```text
 //! "PMGFTIX1"                                 magic
-//! block frames                               zstd, BLOCK entries each (codec.rs encoding)
+//! block frames                               per block of up to BLOCK entries, two zstd
+//!                                            frames: the entries without their lines' text
+//!                                            (each entry's encoded length and text length
+//!                                            as varints, then the entries, codec.rs), then
+//!                                            the lines' text
 //! block table      nblocks × 48 bytes        offset, compressed len, plain len, count,
-//!                                            first entry, min/max first time
+//!                                            first entry, min/max first time, text frame's
+//!                                            compressed and plain len
 //! gram bitmaps     BUCKETS × wpb × 8 bytes   grams.rs
 //! links            n × 8 bytes               (hash of a queue/filter id, entry) sorted
 //! dictionaries     from, to, client          dict.rs, each prefixed by its length
@@ -13,24 +18,37 @@
 //!
 //! A segment is written to a temporary name and renamed into place when complete, so readers
 //! never see half a segment.
+//!
+//! Entries arrive in the order they complete, which is not the order of their first times: a
+//! deferred mail completes hours after it arrived. So that each block covers a short span of
+//! first times (a time-range query then reads only the blocks of its range, and a limited query
+//! can stop early), the writer keeps entries that are in step with the newest first time seen
+//! in one pending block, and the stragglers in pending blocks per hour of their first time.
 
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
-use super::codec::{decode_entry, encode_entry, LineMode, Reader};
+use super::codec::{decode_entry, encode_entry, put_varint, LineMode, Reader};
 use super::dict::{Dict, DictBuilder};
 use super::grams::{BlockGrams, Sliced, BUCKETS};
 use crate::error::Error;
 use crate::model::{Entry, EntryId};
 
-const MAGIC: &[u8; 8] = b"PMGFTIX1";
-const END_MAGIC: &[u8; 8] = b"PMGFTEND";
+const MAGIC: &[u8; 8] = b"PMGFTIX2";
+const END_MAGIC: &[u8; 8] = b"PMGFTEN2";
+/// The end marker of the first format (one frame per block).
+const END_MAGIC_V1: &[u8; 8] = b"PMGFTEND";
 /// Entries per block.
 pub const BLOCK: usize = 256;
 const TABLE_ROW: usize = 48;
 const FOOTER: usize = 8 * 15;
+/// An entry whose first time is more than this before the newest first time seen is a straggler.
+const IN_STEP: i64 = 300;
+/// Stragglers are grouped by the hour of their first time; at most this many groups wait.
+const STRAGGLER_GROUPS: usize = 48;
 
 /// A 32-bit hash of an id (FNV-1a over the lower-cased bytes).
 pub fn id_hash(id: &[u8]) -> u32 {
@@ -52,6 +70,9 @@ pub struct BlockMeta {
     pub first: u32,
     pub min_t: i64,
     pub max_t: i64,
+    /// The text frame (right after the entries' frame): compressed and plain length.
+    pub tclen: u32,
+    pub tulen: u32,
 }
 
 /// Writes a segment, entry by entry.
@@ -61,6 +82,9 @@ pub struct SegmentWriter {
     out: BufWriter<File>,
     pos: u64,
     block: Vec<u8>,
+    texts: Vec<u8>,
+    /// Encoded length and text length of each entry in the block.
+    sizes: Vec<(usize, usize)>,
     block_meta: BlockMeta,
     grams: BlockGrams,
     all_grams: Vec<BlockGrams>,
@@ -70,6 +94,10 @@ pub struct SegmentWriter {
     to: DictBuilder,
     client: DictBuilder,
     entries: u32,
+    added: u32,
+    newest: i64,
+    in_step: Vec<Entry>,
+    stragglers: BTreeMap<i64, Vec<Entry>>,
     min_t: i64,
     max_t: i64,
     level: i32,
@@ -89,7 +117,9 @@ impl SegmentWriter {
             path: path.to_path_buf(),
             out,
             pos: MAGIC.len() as u64,
-            block: Vec::with_capacity(1 << 20),
+            block: Vec::with_capacity(1 << 16),
+            texts: Vec::with_capacity(1 << 20),
+            sizes: Vec::with_capacity(BLOCK),
             block_meta: fresh_meta(0),
             grams: BlockGrams::default(),
             all_grams: Vec::new(),
@@ -99,25 +129,67 @@ impl SegmentWriter {
             to: DictBuilder::default(),
             client: DictBuilder::default(),
             entries: 0,
+            added: 0,
+            newest: i64::MIN,
+            in_step: Vec::with_capacity(BLOCK),
+            stragglers: BTreeMap::new(),
             min_t: i64::MAX,
             max_t: i64::MIN,
             level: 3,
         })
     }
 
-    /// Entries written so far.
+    /// Entries added so far.
     pub fn len(&self) -> u32 {
-        self.entries
+        self.added
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entries == 0
+        self.added == 0
     }
 
-    /// Adds one entry.
-    pub fn add(&mut self, e: &Entry) -> Result<(), Error> {
+    /// Adds one entry (written when its block fills, or at [`finish`](Self::finish)).
+    pub fn add(&mut self, e: Entry) -> Result<(), Error> {
+        self.added += 1;
+        self.newest = self.newest.max(e.first_time);
+        if e.first_time >= self.newest.saturating_sub(IN_STEP) {
+            self.in_step.push(e);
+            if self.in_step.len() >= BLOCK {
+                let block = std::mem::take(&mut self.in_step);
+                self.write_block(&block)?;
+            }
+            return Ok(());
+        }
+        let hour = e.first_time.div_euclid(3600);
+        let group = self.stragglers.entry(hour).or_default();
+        group.push(e);
+        if group.len() >= BLOCK {
+            if let Some(block) = self.stragglers.remove(&hour) {
+                self.write_block(&block)?;
+            }
+        }
+        if self.stragglers.len() > STRAGGLER_GROUPS {
+            if let Some((_, block)) = self.stragglers.pop_first() {
+                self.write_block(&block)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes `entries` as one block.
+    fn write_block(&mut self, entries: &[Entry]) -> Result<(), Error> {
+        for e in entries {
+            self.write_entry(e);
+        }
+        self.flush_block()
+    }
+
+    fn write_entry(&mut self, e: &Entry) {
         let id = self.entries;
-        encode_entry(&mut self.block, e);
+        let (b0, t0) = (self.block.len(), self.texts.len());
+        encode_entry(&mut self.block, &mut self.texts, e);
+        self.sizes
+            .push((self.block.len() - b0, self.texts.len() - t0));
         for s in &e.sections {
             for l in &s.lines {
                 self.grams.add(&l.text);
@@ -149,37 +221,48 @@ impl SegmentWriter {
         self.min_t = self.min_t.min(e.first_time);
         self.max_t = self.max_t.max(e.first_time);
         self.entries += 1;
-        if m.count as usize >= BLOCK {
-            self.flush_block()?;
-        }
-        Ok(())
     }
 
     fn flush_block(&mut self) -> Result<(), Error> {
         if self.block_meta.count == 0 {
             return Ok(());
         }
-        let frame =
-            zstd::bulk::compress(&self.block, self.level).map_err(|e| Error::io(&self.tmp, e))?;
-        self.out
-            .write_all(&frame)
-            .map_err(|e| Error::io(&self.tmp, e))?;
+        let io = |e| Error::io(&self.tmp, e);
+        let mut head = Vec::with_capacity(self.block.len() + 4 * self.sizes.len());
+        for &(n, t) in &self.sizes {
+            put_varint(&mut head, n as u64);
+            put_varint(&mut head, t as u64);
+        }
+        head.extend_from_slice(&self.block);
+        let frame = zstd::bulk::compress(&head, self.level).map_err(io)?;
+        let tframe = zstd::bulk::compress(&self.texts, self.level).map_err(io)?;
+        self.out.write_all(&frame).map_err(io)?;
+        self.out.write_all(&tframe).map_err(io)?;
         let mut meta = self.block_meta;
         meta.offset = self.pos;
         meta.clen = frame.len() as u32;
-        meta.ulen = self.block.len() as u32;
-        self.pos += frame.len() as u64;
+        meta.ulen = head.len() as u32;
+        meta.tclen = tframe.len() as u32;
+        meta.tulen = self.texts.len() as u32;
+        self.pos += (frame.len() + tframe.len()) as u64;
         self.table.push(meta);
         self.all_grams.push(self.grams.clone());
         self.grams.clear();
         self.block.clear();
+        self.texts.clear();
+        self.sizes.clear();
         self.block_meta = fresh_meta(self.entries);
         Ok(())
     }
 
     /// Writes the tables and footer and puts the segment in place.
     pub fn finish(mut self) -> Result<PathBuf, Error> {
-        self.flush_block()?;
+        let mut rest: Vec<Vec<Entry>> =
+            std::mem::take(&mut self.stragglers).into_values().collect();
+        rest.push(std::mem::take(&mut self.in_step));
+        for block in rest {
+            self.write_block(&block)?;
+        }
         let tmp = self.tmp.clone();
         let io = |e| Error::io(&tmp, e);
         let table_off = self.pos;
@@ -192,7 +275,8 @@ impl SegmentWriter {
             buf.extend_from_slice(&m.first.to_le_bytes());
             buf.extend_from_slice(&m.min_t.to_le_bytes());
             buf.extend_from_slice(&m.max_t.to_le_bytes());
-            buf.extend_from_slice(&[0u8; 8]);
+            buf.extend_from_slice(&m.tclen.to_le_bytes());
+            buf.extend_from_slice(&m.tulen.to_le_bytes());
         }
         self.out.write_all(&buf).map_err(io)?;
         self.pos += buf.len() as u64;
@@ -301,6 +385,11 @@ impl Segment {
         let mut footer = vec![0u8; FOOTER];
         file.read_exact_at(&mut footer, len - FOOTER as u64)
             .map_err(|e| Error::io(path, e))?;
+        if &footer[FOOTER - 8..] == END_MAGIC_V1 {
+            return Err(bad(
+                "an older index format (remove the index directory to rebuild it)",
+            ));
+        }
         if &footer[FOOTER - 8..] != END_MAGIC {
             return Err(bad("no end marker"));
         }
@@ -339,6 +428,8 @@ impl Segment {
                 first: u32_at(20),
                 min_t: i64_at(24),
                 max_t: i64_at(32),
+                tclen: u32_at(40),
+                tulen: u32_at(44),
             });
         }
         let dicts = [(d0, l01 & 0xFFFF_FFFF), (d1, l01 >> 32), (d2, l2)];
@@ -434,15 +525,95 @@ impl Segment {
 
     /// Decodes the entries of block `b` (their lines as `mode` says).
     pub fn read_block(&self, b: usize, mode: LineMode) -> Result<Vec<Entry>, Error> {
-        let bad = || Error::bad_index(&self.path, format!("block {b}"));
-        let m = *self.blocks.get(b).ok_or_else(bad)?;
-        let frame = self.read_at(m.offset, m.clen as usize)?;
-        let plain = zstd::bulk::decompress(&frame, m.ulen as usize).map_err(|_| bad())?;
-        let mut r = Reader::new(&plain);
-        let mut out = Vec::with_capacity(m.count as usize);
-        for _ in 0..m.count {
-            out.push(decode_entry(&mut r, mode).ok_or_else(bad)?);
-        }
-        Ok(out)
+        let raw = self.raw_block(b, mode)?;
+        (0..raw.len())
+            .map(|i| raw.entry(i).ok_or_else(|| self.bad_block(b)))
+            .collect()
     }
+
+    fn bad_block(&self, b: usize) -> Error {
+        Error::bad_index(&self.path, format!("block {b}"))
+    }
+
+    /// Inflates block `b` (the text frame only for [`LineMode::Full`]); its entries are decoded
+    /// one by one on demand.
+    pub fn raw_block(&self, b: usize, mode: LineMode) -> Result<RawBlock, Error> {
+        let m = *self.blocks.get(b).ok_or_else(|| self.bad_block(b))?;
+        let frame = self.read_at(m.offset, m.clen as usize)?;
+        let head = inflate(&frame, m.ulen as usize).ok_or_else(|| self.bad_block(b))?;
+        let texts = if mode == LineMode::Full {
+            let tframe = self.read_at(m.offset + u64::from(m.clen), m.tclen as usize)?;
+            inflate(&tframe, m.tulen as usize).ok_or_else(|| self.bad_block(b))?
+        } else {
+            Vec::new()
+        };
+        let mut sizes = Vec::with_capacity(m.count as usize);
+        let mut r = Reader::new(&head);
+        for _ in 0..m.count {
+            let n = r.varint().and_then(|n| usize::try_from(n).ok());
+            let t = r.varint().and_then(|t| usize::try_from(t).ok());
+            sizes.push(n.zip(t).ok_or_else(|| self.bad_block(b))?);
+        }
+        let mut offs = Vec::with_capacity(sizes.len());
+        let (mut at, mut text_at) = (r.pos(), 0usize);
+        for (n, t) in sizes {
+            offs.push((at, text_at));
+            at = at.checked_add(n).ok_or_else(|| self.bad_block(b))?;
+            text_at = text_at.checked_add(t).ok_or_else(|| self.bad_block(b))?;
+        }
+        if at > head.len() || (mode == LineMode::Full && text_at > texts.len()) {
+            return Err(self.bad_block(b));
+        }
+        Ok(RawBlock {
+            head,
+            texts,
+            offs,
+            mode,
+        })
+    }
+}
+
+/// An inflated block whose entries are decoded on demand.
+pub struct RawBlock {
+    head: Vec<u8>,
+    texts: Vec<u8>,
+    /// Where each entry starts in `head` and its lines' text in `texts`.
+    offs: Vec<(usize, usize)>,
+    mode: LineMode,
+}
+
+impl RawBlock {
+    pub fn len(&self) -> usize {
+        self.offs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.offs.is_empty()
+    }
+
+    /// Decodes entry `i` of the block (`None` past the end or if damaged).
+    pub fn entry(&self, i: usize) -> Option<Entry> {
+        let &(at, text_at) = self.offs.get(i)?;
+        let mut r = Reader::new(self.head.get(at..)?);
+        let mut t = Reader::new(self.texts.get(text_at..).unwrap_or_default());
+        decode_entry(&mut r, Some(&mut t), self.mode)
+    }
+}
+
+thread_local! {
+    static INFLATER: std::cell::RefCell<Option<zstd::bulk::Decompressor<'static>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Inflates a zstd frame of `len` plain bytes, with one decompression context per thread.
+fn inflate(frame: &[u8], len: usize) -> Option<Vec<u8>> {
+    INFLATER.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.is_none() {
+            *slot = zstd::bulk::Decompressor::new().ok();
+        }
+        let d = slot.as_mut()?;
+        let out = d.decompress(frame, len).ok()?;
+        (out.len() == len).then_some(out)
+    })
 }

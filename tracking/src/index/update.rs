@@ -182,7 +182,7 @@ pub fn update(
     let mut report = UpdateReport::default();
     let (end, bytes) = feed_files(&plan, &mut cor, None, &mut |e, at| {
         if at >= cursor && worth_keeping(&e) {
-            writer.add(&e)?;
+            writer.add(e)?;
         }
         Ok(())
     })?;
@@ -195,7 +195,7 @@ pub fn update(
         cor.flush_opened_before(t - opts.horizon);
         for e in cor.take_printed() {
             if worth_keeping(&e) {
-                writer.add(&e)?;
+                writer.add(e)?;
             }
         }
     }
@@ -239,7 +239,7 @@ impl<'a> Writer<'a> {
         }
     }
 
-    fn add(&mut self, e: &Entry) -> Result<(), Error> {
+    fn add(&mut self, e: Entry) -> Result<(), Error> {
         if self.cur.is_none() {
             self.st.next_seg += 1;
             let name = format!("seg-{:06}.pti", self.st.next_seg);
@@ -294,7 +294,7 @@ fn compact(dir: &Path, st: &mut State, per_segment: u32) -> Result<(), Error> {
         let seg = Segment::open(&dir.join(&rec.name))?;
         for b in 0..seg.blocks.len() {
             for e in seg.read_block(b, LineMode::Full)? {
-                w.add(&e)?;
+                w.add(e)?;
             }
         }
     }
