@@ -8,6 +8,7 @@ The expected statuses are pinned per recipient: the rules of ``tests/e2e/conftes
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 import time
 from collections.abc import Iterator
@@ -47,6 +48,7 @@ def traffic(request, pg_server) -> Iterator[tuple[Gateway, float]]:
     finally:
         gw.stop()
         pg_server.drop_database(name)
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def test_every_mail_and_recipient_status(traffic, impl):
