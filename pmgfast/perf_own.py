@@ -2,7 +2,8 @@
 
 Each probe runs one hot path for about the probe time on a small generated sample (no corpus
 needed, so the figures are comparable between machines) and reports a rate, with ``native`` or
-``pure`` in the note to say which implementation ran.
+``pure`` in the note to say which implementation ran. The milter line
+(:mod:`pmgfast.perf_milter`) sends the same sample through a short-lived milter pool.
 """
 
 from __future__ import annotations
@@ -166,8 +167,11 @@ def rule_evaluations(seconds: float, raw: bytes) -> Line:
 
 
 def lines(seconds: float) -> Iterator[Line]:
+    from pmgfast.perf_milter import milter_messages
+
     raw = sample_message()
     yield mime_walk(seconds, raw)
     yield bayes_tokens(seconds, raw)
     yield rule_evaluations(seconds, raw)
     yield pattern_matches(seconds)
+    yield milter_messages(seconds, raw)

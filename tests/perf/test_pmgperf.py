@@ -1,7 +1,8 @@
-"""pmgperf prints PMG's lines, in PMG's order and format, with sane values."""
+"""pmgperf prints PMG's lines, in PMG's order and format, with sane values, then its own."""
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pmgfast import native, perf
+from pmgfast import native, perf, perf_milter, perf_own
 from tests.dns import UnboundServer
 
 PMGPERF = str(Path(sys.executable).parent / "pmgperf")
@@ -97,18 +98,37 @@ def test_bogomips_sums_every_cpu(tmp_path):
 def test_own_lines_measure_the_hot_paths(tmp_path):
     empty = tmp_path / "resolv.conf"
     empty.write_text("")
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
     result = subprocess.run(
         [PMGPERF, str(tmp_path), "--resolv-conf", str(empty), "--seconds", "0.2"],
         capture_output=True,
         text=True,
         timeout=120,
+        env={**os.environ, "TMPDIR": str(scratch)},
     )
     assert result.returncode == 0, result.stderr
     own = result.stdout.splitlines()[len(PMG_LABELS) :]
     expected_kind = "pure" if native.NO_EXTENSIONS else "native"
     labels = [line[:19].rstrip().rstrip(":") for line in own]
-    assert labels == ["MIME WALK", "BAYES TOKENS/S", "RULE EVAL/S", "PATTERN MATCH/S"]
+    assert labels == [
+        "MIME WALK",
+        "BAYES TOKENS/S",
+        "RULE EVAL/S",
+        "PATTERN MATCH/S",
+        "MILTER MSG/S",
+    ]
     for line in own:
         value = line[19:].split()[0]
         assert float(value) > 0, line
         assert f"({expected_kind}" in line, line
+    assert own[-1].endswith("1 worker, factory rules, local spam tests)")
+    assert list(scratch.iterdir()) == []  # the milter pool's directory is removed
+
+
+def test_milter_pool_that_cannot_start_is_reported_not_raised(monkeypatch):
+    monkeypatch.setattr(
+        perf_milter, "POOL", [sys.executable, "-c", "import sys; sys.exit('no socket here')"]
+    )
+    line = perf_milter.milter_messages(0.1, perf_own.sample_message())
+    assert line.render() == "MILTER MSG/S:      failed (the milter pool exited; no socket here)"
