@@ -17,7 +17,7 @@ from typing import Any
 
 from pmgfast import native
 from pmgfast.tracking.errors import TrackingError
-from pmgfast.tracking.model import Mail, Result
+from pmgfast.tracking.model import Result
 from pmgfast.tracking.query import Query
 from pmgfast.tracking.twin import mails as twin_mails
 from pmgfast.tracking.twin import scan as twin_scan
@@ -103,7 +103,7 @@ def _search(
             if type(err).__name__ == "PanicException":
                 raise TrackingError(f"internal error in the tracking core: {err}") from err
             raise
-        return Result(tuple(Mail.from_tuple(m) for m in mails), truncated, nbytes)
+        return Result(mails, truncated, nbytes)
     if index is not None and series is None and not files and data is None:
         raise TrackingError("searching the index needs the compiled module (pmgfast_native)")
     zone = _zone(query.tz)

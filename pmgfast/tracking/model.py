@@ -1,9 +1,14 @@
-"""What a search returns: mails with one status per recipient (PMG admin guide, 6.3)."""
+"""What a search returns: mails with one status per recipient (PMG admin guide, 6.3).
+
+:class:`Mail` and :class:`Recipient` are named tuples: immutable records that the Rust core
+builds directly (``tuple.__new__`` of the class, no Python-level ``__init__``), so an answer of
+tens of thousands of rows costs little more than the tuples themselves.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 #: The status names of the admin guide, plus ``accepted`` (the re-injected copy is not in the
 #: searched range yet), in display order.
@@ -22,8 +27,7 @@ STATUSES = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Recipient:
+class Recipient(NamedTuple):
     """One recipient of a mail."""
 
     to: str
@@ -38,8 +42,7 @@ class Recipient:
     time: int
 
 
-@dataclass(frozen=True, slots=True)
-class Mail:
+class Mail(NamedTuple):
     """One mail: a session's rejects, or a queue entry with its filter run and copies."""
 
     id: str
@@ -54,23 +57,6 @@ class Mail:
     recipients: tuple[Recipient, ...]
     #: Every log line of the mail, in log order (when asked for).
     lines: tuple[str, ...]
-
-    @classmethod
-    def from_tuple(cls, t: tuple[Any, ...]) -> Mail:
-        """From the flat tuple the Rust core returns (see ``_native.pyi``)."""
-        mid, time, sender, client, msgid, size, qids, fid, rcpts, lines = t
-        return cls(
-            id=mid,
-            time=time,
-            sender=sender,
-            client=client,
-            msgid=msgid,
-            size=size,
-            qids=tuple(qids),
-            filter_id=fid,
-            recipients=tuple(Recipient(*r) for r in rcpts),
-            lines=tuple(s for _, s in lines),
-        )
 
     def to_dict(self, lines: bool = True) -> dict[str, Any]:
         d: dict[str, Any] = {

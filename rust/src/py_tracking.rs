@@ -9,9 +9,10 @@ use std::sync::Arc;
 
 use pmgfast_tracking as engine;
 use pyo3::prelude::*;
+use pyo3::types::{PyString, PyTuple};
 
 use engine::correlate::{IdMatch, PrintFilter};
-use engine::mails::{Mail, MailFilter};
+use engine::mails::{Mail, MailFilter, Status};
 use engine::source::Input;
 use engine::time::Zone;
 
@@ -28,54 +29,109 @@ fn zone(tz: Option<&str>) -> Zone {
     }
 }
 
-/// A recipient: (to, status, dstatus, rstatus, relay, time).
-type PyRecipient = (String, &'static str, String, Option<String>, String, i64);
-/// A mail: (id, time, from, client, msgid, size, qids, filter_id, recipients, lines).
-type PyMail = (
-    String,
-    i64,
-    String,
-    String,
-    String,
-    u64,
-    Vec<String>,
-    String,
-    Vec<PyRecipient>,
-    Vec<(u64, String)>,
-);
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
+/// Builds `pmgfast.tracking.model.Mail` and `Recipient` records (named tuples) straight from
+/// the core's mails: each field becomes its Python object once, each record is made by
+/// `tuple.__new__(cls, fields)` (no Python-level `__init__`), and the status names are shared.
+struct Records<'py> {
+    py: Python<'py>,
+    new: Bound<'py, PyAny>,
+    mail: Bound<'py, PyAny>,
+    rcpt: Bound<'py, PyAny>,
+    statuses: Vec<Bound<'py, PyString>>,
+    empty: Bound<'py, PyTuple>,
 }
 
-fn flat(m: Mail) -> PyMail {
-    (
-        m.id,
-        m.time,
-        text(&m.from),
-        text(&m.client),
-        text(&m.msgid),
-        m.size,
-        m.qids.iter().map(|q| text(q)).collect(),
-        text(&m.filter_id),
-        m.recipients
-            .into_iter()
-            .map(|r| {
-                (
-                    text(&r.to),
-                    r.status.name(),
-                    r.dstatus.to_string(),
-                    r.rstatus.map(|c| c.to_string()),
-                    text(&r.relay),
-                    r.time,
-                )
-            })
-            .collect(),
-        m.lines
-            .into_iter()
-            .map(|l| (l.lineno, text(&l.text)))
-            .collect(),
-    )
+impl<'py> Records<'py> {
+    fn new(py: Python<'py>) -> PyResult<Records<'py>> {
+        let model = py.import("pmgfast.tracking.model")?;
+        let statuses = Status::ALL
+            .iter()
+            .map(|s| PyString::intern(py, s.name()))
+            .collect();
+        Ok(Records {
+            py,
+            new: py
+                .import("builtins")?
+                .getattr("tuple")?
+                .getattr("__new__")?,
+            mail: model.getattr("Mail")?,
+            rcpt: model.getattr("Recipient")?,
+            statuses,
+            empty: PyTuple::empty(py),
+        })
+    }
+
+    /// Text as Python's `bytes.decode("utf-8", "replace")` gives it (what the twin does).
+    fn text(&self, b: &[u8]) -> Bound<'py, PyAny> {
+        match std::str::from_utf8(b) {
+            Ok(s) => PyString::new(self.py, s).into_any(),
+            Err(_) => PyString::new(self.py, &String::from_utf8_lossy(b)).into_any(),
+        }
+    }
+
+    fn status(&self, s: Status) -> Bound<'py, PyAny> {
+        let i = Status::ALL.iter().position(|x| *x == s).unwrap_or(0);
+        self.statuses[i].clone().into_any()
+    }
+
+    fn record(
+        &self,
+        cls: &Bound<'py, PyAny>,
+        fields: Bound<'py, PyTuple>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.new.call1((cls, fields))
+    }
+
+    fn recipient(&self, r: &engine::mails::Recipient) -> PyResult<Bound<'py, PyAny>> {
+        let py = self.py;
+        let rstatus = match r.rstatus {
+            Some(c) => PyString::new(py, c.encode_utf8(&mut [0; 4])).into_any(),
+            None => py.None().into_bound(py),
+        };
+        let fields = PyTuple::new(
+            py,
+            [
+                self.text(&r.to),
+                self.status(r.status),
+                PyString::new(py, r.dstatus.encode_utf8(&mut [0; 4])).into_any(),
+                rstatus,
+                self.text(&r.relay),
+                r.time.into_pyobject(py)?.into_any(),
+            ],
+        )?;
+        self.record(&self.rcpt, fields)
+    }
+
+    fn mail(&self, m: &Mail) -> PyResult<Bound<'py, PyAny>> {
+        let py = self.py;
+        let qids = PyTuple::new(py, m.qids.iter().map(|q| self.text(q)))?;
+        let rcpts = m
+            .recipients
+            .iter()
+            .map(|r| self.recipient(r))
+            .collect::<PyResult<Vec<_>>>()?;
+        let lines = if m.lines.is_empty() {
+            self.empty.clone()
+        } else {
+            PyTuple::new(py, m.lines.iter().map(|l| self.text(&l.text)))?
+        };
+        let fields = PyTuple::new(
+            py,
+            [
+                PyString::new(py, &m.id).into_any(),
+                m.time.into_pyobject(py)?.into_any(),
+                self.text(&m.from),
+                self.text(&m.client),
+                self.text(&m.msgid),
+                m.size.into_pyobject(py)?.into_any(),
+                qids.into_any(),
+                self.text(&m.filter_id),
+                PyTuple::new(py, rcpts)?.into_any(),
+                lines.into_any(),
+            ],
+        )?;
+        self.record(&self.mail, fields)
+    }
 }
 
 /// pmg-log-tracker's output after the `#` header (entries, and the limit's `STATUS:` line).
@@ -173,7 +229,7 @@ fn track_search(
     margin: i64,
     full_scan: bool,
     tz: Option<String>,
-) -> PyResult<(Vec<PyMail>, bool, u64)> {
+) -> PyResult<(Bound<'_, PyTuple>, bool, u64)> {
     use engine::search::Query;
     let q = Query {
         filter: MailFilter {
@@ -226,8 +282,16 @@ fn track_search(
             engine::search::search(&q, &inputs, &zone)
         })
         .map_err(err)?;
-    let mails = found.mails.into_iter().map(flat).collect();
-    Ok((mails, found.truncated, found.bytes))
+    let records = Records::new(py)?;
+    let mails = found
+        .mails
+        .iter()
+        .map(|m| records.mail(m))
+        .collect::<PyResult<Vec<_>>>()?;
+    let (truncated, bytes) = (found.truncated, found.bytes);
+    // the core's mails are freed without holding the GIL
+    py.detach(move || drop(found));
+    Ok((PyTuple::new(py, mails)?, truncated, bytes))
 }
 
 /// Reads the new part of the log series at `base` into the index at `index`:

@@ -8,11 +8,8 @@ def mime_walk(
 ) -> tuple[list[tuple[object, ...]], list[tuple[int, str]], list[str], list[str]]: ...
 def mime_body(raw: bytes, start: int, end: int, transfer_encoding: str) -> tuple[bytes, list[str]]: ...
 
-# --- Tracking center (rust/src/py_tracking.rs; mails are pmgfast.tracking.Mail fields) ---
-_TrackRecipient = tuple[str, str, str, str | None, str, int]
-_TrackMail = tuple[
-    str, int, str, str, str, int, list[str], str, list[_TrackRecipient], list[tuple[int, str]]
-]
+# --- Tracking center (rust/src/py_tracking.rs; mails are pmgfast.tracking.model.Mail) ---
+from pmgfast.tracking.model import Mail as _TrackMail
 
 def track_pmg(
     *,
@@ -58,7 +55,7 @@ def track_search(
     margin: int = 600,
     full_scan: bool = False,
     tz: str | None = None,
-) -> tuple[list[_TrackMail], bool, int]: ...
+) -> tuple[tuple[_TrackMail, ...], bool, int]: ...
 def track_index_update(
     index: str,
     base: str,
