@@ -33,7 +33,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -205,14 +205,18 @@ class Postfix:
         self.hostname = hostname
         self.running = False
 
+    def prepare(self) -> None:
+        """The instance's directories (its data directory owned by postfix)."""
+        for d in (self.etc, self.queue, self.data):
+            d.mkdir(parents=True, exist_ok=True)
+        shutil.chown(self.data, "postfix")
+
     def configure(self, conf: pmgconf.PmgConf, config_dir: Path, mode: str) -> None:
         rendered = render(
             conf, config_dir, mode, listen="127.0.0.1",
             scan_ports=(self.ports.scan_in, self.ports.scan_out),
         )  # fmt: skip
-        for d in (self.etc, self.queue, self.data):
-            d.mkdir(parents=True, exist_ok=True)
-        shutil.chown(self.data, "postfix")
+        self.prepare()
         base = f"""\
 compatibility_level = 3.6
 queue_directory = {self.queue}
@@ -301,7 +305,7 @@ class Pool:
     def socket(self) -> str:
         return self.socket_spec or f"inet:{self.ports.milter}@127.0.0.1"
 
-    def write_config(self, mode: str, extra: dict[str, dict[str, str]] | None = None) -> None:
+    def write_config(self, mode: str, extra: Mapping[str, Mapping[str, str]] | None = None) -> None:
         self.config_dir.mkdir(parents=True, exist_ok=True)
         path = self.config_dir / "pmg.conf"
         conf = pmgconf.load(path)
@@ -418,21 +422,53 @@ class Reply:
         return self.code == 250
 
 
+@dataclass
+class Sent:
+    """One SMTP transaction: the final reply and every RCPT reply."""
+
+    reply: Reply
+    rcpt_replies: list[tuple[int, str]]
+
+
+def transaction(smtp: smtplib.SMTP, raw: bytes, sender: str, recipients: Iterable[str]) -> Sent:
+    """MAIL, RCPT for each recipient and DATA (when one was accepted) on an open session."""
+    rcpt_replies: list[tuple[int, str]] = []
+    code, text = smtp.mail(sender)
+    if code != 250:
+        return Sent(Reply(code, text.decode("utf-8", "replace")), rcpt_replies)
+    for rcpt in recipients:
+        code, text = smtp.rcpt(rcpt)
+        rcpt_replies.append((code, text.decode("utf-8", "replace")))
+    if not any(c in (250, 251) for c, _ in rcpt_replies):
+        last = rcpt_replies[-1] if rcpt_replies else (503, "no recipients")
+        return Sent(Reply(*last), rcpt_replies)
+    try:
+        code, text = smtp.data(raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))
+    except smtplib.SMTPResponseException as err:
+        code, text = err.smtp_code, err.smtp_error
+    return Sent(Reply(code, text.decode("utf-8", "replace")), rcpt_replies)
+
+
 class Gateway:
     def __init__(
         self, root: Path, dsn: str, mode: str, milter_command: list[str] | None = None
     ) -> None:
+        root.mkdir(parents=True, exist_ok=True)
+        os.chmod(root, 0o755)
         self.root = root
         self.mode = mode
         self.ports = Ports()
         self.sink = Sink(root, self.ports.sink)
-        self.postfix = Postfix(root, self.ports)
+        self.postfix = self.make_postfix()
         command = None
         if milter_command is not None:
             command = [
                 arg.format(socket=f"inet:{self.ports.milter}@127.0.0.1") for arg in milter_command
             ]
         self.pool = Pool(root, self.ports, dsn, self.postfix.maillog, command)
+
+    def make_postfix(self) -> Postfix:
+        return Postfix(self.root, self.ports)
 
     @classmethod
     def start(
@@ -445,19 +481,28 @@ class Gateway:
     ) -> Gateway:
         """``milter_command`` runs another milter instead of ``pmgfast milter``; ``{socket}``
         in it is replaced by the milter socket."""
-        root.mkdir(parents=True, exist_ok=True)
-        os.chmod(root, 0o755)
         gw = cls(root, dsn, mode, milter_command)
-        try:
-            gw.pool.write_config(mode, extra)
-            gw.postfix.configure(gw.pool.conf(), gw.pool.config_dir, mode)
-            gw.sink.start()
-            gw.pool.start()
-            gw.postfix.start()
-        except BaseException:
-            gw.stop()
-            raise
+        gw.launch(lambda: gw.configure(extra))
         return gw
+
+    def configure(self, extra: Mapping[str, Mapping[str, str]] | None = None) -> None:
+        """pmg.conf for the pool, and Postfix configured from it."""
+        self.pool.write_config(self.mode, extra)
+        self.postfix.configure(self.pool.conf(), self.pool.config_dir, self.mode)
+
+    def launch(self, configure: Callable[[], None]) -> None:
+        """``configure()``, then start the services; whatever fails, stop what was started."""
+        try:
+            configure()
+            self.start_services()
+        except BaseException:
+            self.stop()
+            raise
+
+    def start_services(self) -> None:
+        self.sink.start()
+        self.pool.start()
+        self.postfix.start()
 
     def stop(self) -> None:
         try:
@@ -468,6 +513,14 @@ class Gateway:
             finally:
                 self.sink.stop()
 
+    def smtp(
+        self, port: int | None = None, timeout: float = 120.0, helo: str = "client.ext.example"
+    ) -> smtplib.SMTP:
+        """An SMTP session on the incoming port (or ``port``), after EHLO."""
+        smtp = smtplib.SMTP("127.0.0.1", port or self.ports.ext, timeout=timeout)
+        smtp.ehlo(helo)
+        return smtp
+
     def send(
         self,
         raw: bytes,
@@ -477,24 +530,8 @@ class Gateway:
         timeout: float = 120.0,
     ) -> Reply:
         """One SMTP transaction on the incoming port (or ``port``); the final reply."""
-        with smtplib.SMTP("127.0.0.1", port or self.ports.ext, timeout=timeout) as smtp:
-            smtp.ehlo("client.ext.example")
-            code, text = smtp.mail(sender)
-            if code != 250:
-                return Reply(code, text.decode("utf-8", "replace"))
-            accepted = 0
-            for rcpt in recipients:
-                code, text = smtp.rcpt(rcpt)
-                accepted += code in (250, 251)
-            if not accepted:
-                return Reply(code, text.decode("utf-8", "replace"))
-            try:
-                code, text = smtp.data(raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))
-            except smtplib.SMTPDataError as err:
-                return Reply(err.smtp_code, err.smtp_error.decode("utf-8", "replace"))
-            except smtplib.SMTPResponseException as err:
-                return Reply(err.smtp_code, err.smtp_error.decode("utf-8", "replace"))
-            return Reply(code, text.decode("utf-8", "replace"))
+        with self.smtp(port, timeout) as smtp:
+            return transaction(smtp, raw, sender, recipients).reply
 
     def wait_settled(self, timeout: float = 60.0) -> None:
         """Until Postfix's queue is empty (everything delivered, bounced or dropped)."""

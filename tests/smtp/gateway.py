@@ -1,11 +1,11 @@
 """A gateway whose Postfix is configured by ``pmgfast config sync`` alone (issue 11).
 
-Reuses the mail-flow harness (:mod:`tests.e2e.harness`: ports, smtp-sink, the milter pool) and
-differs in one thing: main.cf, master.cf and every table come from running
-``pmgfast config sync --service postfix`` against the pool's config directory. What only a test
-needs (a log file, fast retries, XCLIENT from loopback so a test can pretend to connect from
-an outside address) goes into ``<config dir>/templates/main.cf.local.in``, the admin's hook
-for additions.
+Builds on the mail-flow harness (:class:`tests.e2e.harness.Gateway`: ports, smtp-sink, the
+milter pool, Postfix's life cycle, SMTP transactions) and differs in one thing: main.cf,
+master.cf and every table come from running ``pmgfast config sync --service postfix`` against
+the pool's config directory. What only a test needs (a log file, fast retries, XCLIENT from
+loopback so a test can pretend to connect from an outside address) goes into
+``<config dir>/templates/main.cf.local.in``, the admin's hook for additions.
 
 Postfix looks names up through /etc/resolv.conf only (port 53). The instance therefore runs in
 a mount namespace of its own (``unshare -m``) where a private resolv.conf points at a test
@@ -15,20 +15,27 @@ machine never sees it. The milter pool asks the same server (``pmgfast.dns_names
 
 from __future__ import annotations
 
-import contextlib
 import os
 import random
-import shutil
 import smtplib
 import ssl
 import subprocess
 import sys
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from tests.dns import UnboundServer, Zone
-from tests.e2e.harness import Pool, Ports, Reply, Sink, port_open, run_with_tty, wait_for
+from tests.e2e.harness import (
+    Gateway,
+    Ports,
+    Postfix,
+    Sent,
+    Sink,
+    port_open,
+    run_with_tty,
+    transaction,
+    wait_for,
+)
 
 PMGFAST = str(Path(sys.executable).parent / "pmgfast")
 
@@ -65,27 +72,13 @@ class RejectingSink(Sink):
         wait_for(lambda: port_open(self.port), 10, "the rejecting smtp-sink")
 
 
-class SyncedPostfix:
+class SyncedPostfix(Postfix):
+    """The harness's Postfix instance, configured by ``pmgfast config sync`` (not by the
+    harness) and started in a mount namespace of its own with the test resolv.conf."""
+
     def __init__(self, root: Path, ports: Ports, resolv: Path) -> None:
-        self.root = root / "postfix"
-        self.etc = self.root / "etc"
-        self.queue = self.root / "queue"
-        self.data = self.root / "data"
-        self.maillog = self.root / "maillog"
+        super().__init__(root, ports)
         self.resolv = resolv
-        self.ports = ports
-        self.running = False
-
-    def prepare(self) -> None:
-        for d in (self.etc, self.queue, self.data):
-            d.mkdir(parents=True, exist_ok=True)
-        shutil.chown(self.data, "postfix")
-
-    def command(self, *args: str) -> str:
-        code, out = run_with_tty(["postfix", "-c", str(self.etc), *args])
-        if code != 0:
-            raise RuntimeError(f"postfix {' '.join(args)} failed ({code}): {out.strip()}")
-        return out
 
     def start(self) -> None:
         script = f"mount --bind {self.resolv} /etc/resolv.conf && exec postfix -c {self.etc} start"
@@ -95,52 +88,30 @@ class SyncedPostfix:
         self.running = True
         wait_for(lambda: port_open(self.ports.ext), 20, "Postfix to listen")
 
-    def stop(self) -> None:
-        if self.running:
-            self.command("stop")
-            self.running = False
-
     def reloads(self) -> int:
         """How many times Postfix was reloaded (master's 'reload' lines in the log)."""
         return sum(
             1 for line in self.log().splitlines() if "postfix/master" in line and " reload " in line
         )
 
-    def queue_ids(self) -> list[str]:
-        import re
 
-        out = subprocess.run(
-            ["postqueue", "-c", str(self.etc), "-j"], capture_output=True, check=False
-        ).stdout
-        return [q.decode() for q in re.findall(rb'"queue_id": "([0-9A-Za-z]+)"', out)]
+class SyncedGateway(Gateway):
+    """The harness's gateway (sink, pool, Postfix) with Postfix configured by ``pmgfast config
+    sync``, a test DNS server, and a downstream server that rejects every recipient."""
 
-    def flush(self) -> None:
-        subprocess.run(["postqueue", "-c", str(self.etc), "-f"], capture_output=True, check=False)
+    postfix: SyncedPostfix
 
-    def log(self) -> str:
-        return self.maillog.read_text("utf-8", "replace") if self.maillog.exists() else ""
-
-
-@dataclass
-class Sent:
-    reply: Reply
-    rcpt_replies: list[tuple[int, str]]
-
-
-class SyncedGateway:
     def __init__(self, root: Path, dsn: str, mode: str) -> None:
-        self.root = root
-        self.mode = mode
-        self.ports = Ports()
+        self.resolv = root / "resolv.conf"
+        super().__init__(root, dsn, mode)
         self.reject_port = Ports().sink
         self.filter_ports = (Ports().sink, Ports().sink)
-        self.sink = Sink(root, self.ports.sink)
         self.rejecting = RejectingSink(root / "rejecting", self.reject_port)
         self.dns: UnboundServer | None = None
-        self.resolv = root / "resolv.conf"
-        self.postfix = SyncedPostfix(root, self.ports, self.resolv)
-        self.pool = Pool(root, self.ports, dsn, self.postfix.maillog)
         self.config_dir = self.pool.config_dir
+
+    def make_postfix(self) -> SyncedPostfix:
+        return SyncedPostfix(self.root, self.ports, self.resolv)
 
     # --- configuration ---------------------------------------------------------------------
     def base_config(self) -> dict[str, dict[str, str]]:
@@ -173,6 +144,8 @@ class SyncedGateway:
         extra: Mapping[str, Mapping[str, str]] | None = None,
         lists: Mapping[str, str] | None = None,
     ) -> None:
+        """pmg.conf, the list files and the test-only main.cf additions (no Postfix files:
+        ``sync`` writes those)."""
         values = self.base_config()
         for section, keys in (extra or {}).items():
             values.setdefault(section, {}).update(keys)
@@ -209,7 +182,7 @@ class SyncedGateway:
 
     # --- life cycle -------------------------------------------------------------------------
     @classmethod
-    def start(
+    def start(  # type: ignore[override]
         cls,
         root: Path,
         dsn: str,
@@ -219,10 +192,9 @@ class SyncedGateway:
         lists: Mapping[str, str] | None = None,
         before_sync: Iterable[tuple[str, ...]] = (),
     ) -> SyncedGateway:
-        root.mkdir(parents=True, exist_ok=True)
-        os.chmod(root, 0o755)
         gw = cls(root, dsn, mode)
-        try:
+
+        def configure() -> None:
             address = dns_address()
             gw.dns = UnboundServer.start(zone, interface=address, port=53)
             gw.resolv.write_text(f"nameserver {address}\noptions timeout:1 attempts:2\n")
@@ -231,33 +203,31 @@ class SyncedGateway:
             for command in before_sync:
                 gw.pmgfast(*command)
             gw.sync(restart=False)
-            gw.sink.start()
-            gw.rejecting.start()
-            gw.pool.start()
-            gw.postfix.start()
-        except BaseException:
-            gw.stop()
-            raise
+
+        gw.launch(configure)
         return gw
 
+    def start_services(self) -> None:
+        self.rejecting.start()
+        super().start_services()
+
     def stop(self) -> None:
-        for step in (self.postfix.stop, self.pool.stop, self.sink.stop, self.rejecting.stop):
-            with contextlib.suppress(Exception):  # stop everything started, whatever failed
-                step()
-        if self.dns is not None:
-            self.dns.stop()
-            self.dns = None
+        try:
+            super().stop()
+        finally:
+            self.rejecting.stop()
+            if self.dns is not None:
+                self.dns.stop()
+                self.dns = None
 
     # --- SMTP ---------------------------------------------------------------------------------
-    def smtp(
-        self,
-        client_ip: str | None = None,
-        port: int | None = None,
-        helo: str = "client.ext.example",
+    def session(
+        self, client_ip: str | None = None, port: int | None = None, starttls: bool = False
     ) -> smtplib.SMTP:
-        """A session on the incoming port (or ``port``), as ``client_ip`` when given (XCLIENT)."""
-        smtp = smtplib.SMTP("127.0.0.1", port or self.ports.ext, timeout=60)
-        smtp.ehlo(helo)
+        """A session on the incoming port (or ``port``), as ``client_ip`` when given (XCLIENT),
+        optionally after STARTTLS."""
+        helo = "client.ext.example"
+        smtp = self.smtp(port, timeout=60, helo=helo)
         if client_ip is not None:
             code, text = smtp.docmd("XCLIENT", f"ADDR={client_ip} NAME=[UNAVAILABLE]")
             if code != 220:
@@ -266,9 +236,15 @@ class SyncedGateway:
             smtp.does_esmtp = False
             smtp.esmtp_features = {}
             smtp.ehlo(helo)
+        if starttls:
+            context = ssl.create_default_context()
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+            smtp.starttls(context=context)
+            smtp.ehlo(helo)
         return smtp
 
-    def send(
+    def send(  # type: ignore[override]
         self,
         raw: bytes,
         sender: str,
@@ -278,34 +254,5 @@ class SyncedGateway:
         starttls: bool = False,
     ) -> Sent:
         """One transaction; the final reply and every RCPT reply."""
-        rcpt_replies: list[tuple[int, str]] = []
-        with self.smtp(client_ip, port) as smtp:
-            if starttls:
-                context = ssl.create_default_context()
-                context.check_hostname = False
-                context.verify_mode = ssl.CERT_NONE
-                smtp.starttls(context=context)
-                smtp.ehlo("client.ext.example")
-            code, text = smtp.mail(sender)
-            if code != 250:
-                return Sent(Reply(code, text.decode("utf-8", "replace")), rcpt_replies)
-            for rcpt in recipients:
-                code, text = smtp.rcpt(rcpt)
-                rcpt_replies.append((code, text.decode("utf-8", "replace")))
-            if not any(c in (250, 251) for c, _ in rcpt_replies):
-                last = rcpt_replies[-1] if rcpt_replies else (503, "no recipients")
-                return Sent(Reply(*last), rcpt_replies)
-            try:
-                code, text = smtp.data(raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))
-            except smtplib.SMTPResponseException as err:
-                code, text = err.smtp_code, err.smtp_error
-            return Sent(Reply(code, text.decode("utf-8", "replace")), rcpt_replies)
-
-    def wait_settled(self, timeout: float = 60.0) -> None:
-        def empty() -> bool:
-            if self.postfix.queue_ids():
-                self.postfix.flush()
-                return False
-            return True
-
-        wait_for(empty, timeout, "Postfix's queue to empty")
+        with self.session(client_ip, port, starttls) as smtp:
+            return transaction(smtp, raw, sender, recipients)
