@@ -385,7 +385,7 @@ def mail(
     return MessageFacts(
         sender=sender,
         recipients=tuple(to),
-        parts=_parts(parts or [P()]),
+        parts=_parts([P()] if parts is None else parts),
         client_ip=client_ip,
         trusted=trusted,
         time=datetime(2024, 5, 6, hh, mm),

@@ -4,42 +4,12 @@ so that objects and mails actually meet (addresses, types and names repeat)."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
 
 from hypothesis import strategies as st
 
-from pmgfast.rules.facts import MessageFacts, Part, SpamHit, SpamResult
+from pmgfast.rules.facts import MessageFacts
 from pmgfast.rules.model import ClassUse, Group, Rule, RuleDB
-from pmgfast.rules.objects.action import (
-    BCC,
-    Accept,
-    Block,
-    Disclaimer,
-    ModField,
-    Notify,
-    Quarantine,
-    Remove,
-)
-from pmgfast.rules.objects.what import (
-    ArchiveFilter,
-    ContentTypeFilter,
-    MatchArchiveFilename,
-    MatchField,
-    MatchFilename,
-    Spam,
-    Virus,
-)
-from pmgfast.rules.objects.when import TimeFrame
-from pmgfast.rules.objects.who import (
-    Domain,
-    EMail,
-    IPAddress,
-    IPNet,
-    LdapGroup,
-    ReceiverRegex,
-    WhoRegex,
-)
-from pmgfast.rules.userlists import UserLists
+from tests.rules import dsl
 
 ADDRESSES = ["a@x.org", "B@X.org", "c@y.net", "d@sub.x.org", "", "e@y.net"]
 DOMAINS = ["x.org", "y.net", "X.ORG", "sub.x.org"]
@@ -88,43 +58,45 @@ FIELD_REGEXES = [
 
 def who_objects() -> st.SearchStrategy:
     return st.one_of(
-        st.sampled_from(ADDRESSES[:4]).map(lambda a: EMail(email=a)),
-        st.sampled_from(DOMAINS).map(lambda d: Domain(domain=d)),
-        st.sampled_from(WHO_REGEXES).map(lambda r: WhoRegex(regex=r)),
-        st.sampled_from(WHO_REGEXES).map(lambda r: ReceiverRegex(regex=r)),
-        st.sampled_from(IPS).map(lambda i: IPAddress(ip=i)),
-        st.sampled_from(NETS).map(lambda n: IPNet(cidr=n)),
-        st.just(LdapGroup(mode="any")),
+        st.sampled_from(ADDRESSES[:4]).map(dsl.email),
+        st.sampled_from(DOMAINS).map(dsl.domain),
+        st.sampled_from(WHO_REGEXES).map(dsl.regex),
+        st.sampled_from(WHO_REGEXES).map(dsl.receiver_regex),
+        st.sampled_from(IPS).map(dsl.ip),
+        st.sampled_from(NETS).map(dsl.net),
+        st.just(dsl.ldap("any")),
     )
 
 
 def what_objects() -> st.SearchStrategy:
     return st.one_of(
-        st.integers(0, 8).map(lambda level: Spam(level=level)),
-        st.just(Virus()),
+        st.integers(0, 8).map(dsl.spam),
+        st.just(dsl.virus()),
         st.tuples(st.sampled_from(FIELD_REGEXES), st.booleans()).map(
-            lambda t: MatchField(field=t[0][0], value=t[0][1], top_part_only=t[1])
+            lambda t: dsl.header(*t[0], top=t[1])
         ),
-        st.tuples(st.sampled_from(CT_REGEXES), st.booleans()).map(
-            lambda t: ContentTypeFilter(contenttype=t[0], only_content=t[1])
-        ),
-        st.sampled_from(CT_REGEXES).map(lambda r: ArchiveFilter(contenttype=r)),
-        st.sampled_from(NAME_REGEXES).map(lambda r: MatchFilename(filename=r)),
-        st.sampled_from(NAME_REGEXES).map(lambda r: MatchArchiveFilename(filename=r)),
+        st.tuples(st.sampled_from(CT_REGEXES), st.booleans()).map(lambda t: dsl.ct(*t)),
+        st.sampled_from(CT_REGEXES).map(dsl.archive),
+        st.sampled_from(NAME_REGEXES).map(dsl.fname),
+        st.sampled_from(NAME_REGEXES).map(dsl.archfn),
     )
+
+
+def _clock(minutes: int) -> str:
+    return f"{minutes // 60}:{minutes % 60:02d}"
 
 
 def when_objects() -> st.SearchStrategy:
     return st.tuples(st.integers(0, 1440), st.integers(0, 1440)).map(
-        lambda t: TimeFrame(start=t[0], end=t[1])
+        lambda t: dsl.time(_clock(t[0]), _clock(t[1]))
     )
 
 
 def action_objects() -> st.SearchStrategy:
     return st.one_of(
-        st.sampled_from([Accept(), Block(), Quarantine()]),
+        st.sampled_from([dsl.ACCEPT, dsl.BLOCK, dsl.QUARANTINE]),
         st.sampled_from(["__SENDER__", "admin@x.org; __ADMIN__", ""]).map(
-            lambda to: Notify(to=to, body="__RULE__ __TARGETS__ __SPAM_INFO__")
+            lambda to: dsl.notify(to, body="__RULE__ __TARGETS__ __SPAM_INFO__")
         ),
         st.sampled_from(
             [
@@ -132,14 +104,14 @@ def action_objects() -> st.SearchStrategy:
                 ("subject", "SPAM: __SUBJECT__"),
                 ("X-Tag", "Grüße __SPAMSTARS__"),
             ]
-        ).map(lambda f: ModField(field=f[0], value=f[1])),
+        ).map(lambda f: dsl.setheader(*f)),
         st.tuples(st.sampled_from(["bcc@x.org", "__SENDER__"]), st.booleans()).map(
-            lambda t: BCC(target=t[0], original=t[1])
+            lambda t: dsl.bcc(*t)
         ),
         st.tuples(
             st.booleans(), st.booleans(), st.sampled_from(["", "<b>gone</b> __FILENAME__"])
-        ).map(lambda t: Remove(all=t[0], quarantine=t[1], text=t[2])),
-        st.sampled_from(["start", "end"]).map(lambda p: Disclaimer(disclaimer="Note", position=p)),
+        ).map(lambda t: dsl.remove(*t)),
+        st.sampled_from(["start", "end"]).map(lambda p: dsl.disclaimer("Note", p)),
     )
 
 
@@ -205,43 +177,39 @@ def rule_dbs(draw: st.DrawFn) -> RuleDB:
 
 
 @st.composite
-def parts(draw: st.DrawFn) -> tuple[Part, ...]:
+def parts(draw: st.DrawFn) -> list[dsl.P]:
     count = draw(st.integers(0, 7))
-    out = []
-    for aid in range(1, count + 1):
-        parent = 0 if aid == 1 else draw(st.integers(1, aid - 1))
-        out.append(
-            Part(
-                aid,
-                parent,
-                content_type=draw(st.sampled_from(TYPES)),
-                magic_type=draw(st.sampled_from(TYPES)),
-                glob_type=draw(st.sampled_from(TYPES)),
-                filename=draw(st.none() | st.sampled_from(NAMES)),
-                charset=draw(st.sampled_from([None, "us-ascii", "utf-8", "iso-8859-1", "bogus"])),
-                headers=tuple(draw(st.lists(st.sampled_from(HEADERS), max_size=3))),
-                archive_types=tuple(draw(st.lists(st.sampled_from(TYPES), max_size=2))),
-                archive_filenames=tuple(draw(st.lists(st.sampled_from(NAMES), max_size=2))),
-            )
+    return [
+        dsl.P(
+            content_type=draw(st.sampled_from(TYPES)),
+            magic=draw(st.sampled_from(TYPES)),
+            glob=draw(st.sampled_from(TYPES)),
+            name=draw(st.none() | st.sampled_from(NAMES)),
+            parent=0 if aid == 1 else draw(st.integers(1, aid - 1)),
+            charset=draw(st.sampled_from([None, "us-ascii", "utf-8", "iso-8859-1", "bogus"])),
+            headers=tuple(draw(st.lists(st.sampled_from(HEADERS), max_size=3))),
+            archive_types=tuple(draw(st.lists(st.sampled_from(TYPES), max_size=2))),
+            archive_names=tuple(draw(st.lists(st.sampled_from(NAMES), max_size=2))),
         )
-    return tuple(out)
+        for aid in range(1, count + 1)
+    ]
 
 
 @st.composite
 def messages(draw: st.DrawFn) -> MessageFacts:
-    recipients = tuple(
-        draw(
-            st.lists(
-                st.sampled_from([*ADDRESSES[:4], "e@y.net"]), min_size=1, max_size=4, unique=True
-            )
-        )
+    recipients = draw(
+        st.lists(st.sampled_from([*ADDRESSES[:4], "e@y.net"]), min_size=1, max_size=4, unique=True)
     )
-    lists = {}
+    welcome: dict[str, str] = {}
+    block: dict[str, str] = {}
     for address in draw(st.lists(st.sampled_from(recipients), max_size=2, unique=True)):
-        lists[address.lower()] = UserLists.parse(
-            draw(st.sampled_from([None, "*@x.org", "c@y.net,?@x.org"])),
-            draw(st.sampled_from([None, "a@*", "*"])),
-        )
+        for lists, choices in (
+            (welcome, [None, "*@x.org", "c@y.net,?@x.org"]),
+            (block, [None, "a@*", "*"]),
+        ):
+            entries = draw(st.sampled_from(choices))
+            if entries is not None:
+                lists[address.lower()] = entries
     hits = draw(
         st.lists(
             st.tuples(
@@ -250,17 +218,19 @@ def messages(draw: st.DrawFn) -> MessageFacts:
             max_size=3,
         )
     )
-    return MessageFacts(
+    return dsl.mail(
         sender=draw(st.sampled_from(ADDRESSES)),
-        recipients=recipients,
+        to=recipients,
         parts=draw(parts()),
         client_ip=draw(st.none() | st.sampled_from([*IPS, "IPv6:2001:db8::1", "garbage"])),
         trusted=draw(st.booleans()),
-        time=datetime(2024, 1, 1, draw(st.integers(0, 23)), draw(st.integers(0, 59))),
+        at=_clock(draw(st.integers(0, 23 * 60 + 59))),
         subject=draw(st.none() | st.sampled_from(["", "0", "Hello", "Grüße", "a\nb"])),
-        spam=SpamResult(draw(st.integers(0, 12)), 5, tuple(SpamHit(r, s, None) for r, s in hits)),
+        score=draw(st.integers(0, 12)),
+        hits=[(rule, score, None) for rule, score in hits],
         virus=draw(st.none() | st.just("Eicar (clamav)")),
-        user_lists=lists,
-        from_addresses=tuple(draw(st.lists(st.sampled_from(ADDRESSES), max_size=2))),
-        dkim_sign=draw(st.booleans()),
+        welcome=welcome,
+        block=block,
+        from_addresses=draw(st.lists(st.sampled_from(ADDRESSES), max_size=2)),
+        dkim=draw(st.booleans()),
     )
