@@ -150,7 +150,7 @@ def rule_evaluations(seconds: float, raw: bytes) -> Line:
     """Messages evaluated per second against PMG's factory rule set (compiled)."""
     from pmgfast import native
     from pmgfast.rules import compile_rules, evaluate, factory
-    from pmgfast.rules.stdlib_facts import facts_from_bytes
+    from pmgfast.rules.mime_facts import facts_from_bytes
 
     ruleset = compile_rules(factory(), native=True)
     facts = facts_from_bytes(raw, sender="billing@example.com", recipients=("user@example.org",))

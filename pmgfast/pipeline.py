@@ -39,9 +39,9 @@ from pmgfast.actions.reinject import Origin, ReinjectError, Target
 from pmgfast.db.connect import DatabaseUnavailable
 from pmgfast.quarantine.store import file_uid
 from pmgfast.rules import Generations, HostInfo, MessageFacts, Outcome, SpamResult, evaluate
-from pmgfast.rules import Part as FactPart
 from pmgfast.rules import SpamHit as RuleSpamHit
 from pmgfast.rules.ldap import NO_LDAP, LdapResolver
+from pmgfast.rules.mime_facts import last_header, message_facts
 from pmgfast.rules.outcome import (
     AddDisclaimer,
     AttachmentQuarantine,
@@ -57,7 +57,6 @@ from pmgfast.rules.outcome import (
 )
 from pmgfast.rules.userlists import UserLists
 from pmgfast.scan import ScanItem, Scanner, ScannerFailure, ScanReport, run_scanners
-from pmgfast.spam.userprefs import sender_addresses
 from pmgfast.stats import StatRecipient, StatRow, StatsWriter
 
 Mode = Literal["before-queue", "after-queue", "offline"]
@@ -292,7 +291,7 @@ class Pipeline:
         message = _walk(mail.raw, self.settings.max_parts, self.settings.maxsize)
         parts = message.parts
         top = parts[0] if parts else None
-        message_id = _last_header(top, "message-id").strip() if top is not None else ""
+        message_id = last_header(top, "message-id").strip() if top is not None else ""
         self.log(loglines.new_mail(fid, message_id))
         if env.queue_id:
             self.log(
@@ -334,15 +333,15 @@ class Pipeline:
             else {}
         )
         needs_spam = ruleset.needs_spam(env.trusted)
-        facts = MessageFacts(
-            sender=env.sender,
-            recipients=env.addresses,
-            parts=tuple(_fact_part(p, archives.get(p.aid)) for p in parts) or (FactPart(1),),
+        facts = message_facts(
+            message,
+            env.sender,
+            env.addresses,
+            archives,
+            sender_headers=needs_spam,
             client_ip=env.client_address,
             trusted=env.trusted,
             time=datetime.fromtimestamp(mail.received),
-            subject=_last_header(top, "subject") if top is not None else None,
-            message_id=message_id,
             spam=SpamResult(
                 score=max(0, int(report.score)),
                 required=report.required,
@@ -354,7 +353,6 @@ class Pipeline:
                 if needs_spam and self.user_lists is not None
                 else {}
             ),
-            from_addresses=sender_addresses(top.headers) if needs_spam and top else (),
         )
         outcome = evaluate(ruleset, facts, self.settings.host, self.ldap)
         for note in outcome.notes:
@@ -551,37 +549,6 @@ class BrokenMessage(ValueError):
 
 def _walk(raw: bytes, max_parts: int, maxsize: int) -> Any:
     return mime.walk(raw, mime.Limits(max_parts=max_parts, max_size=2 * maxsize))
-
-
-def _last_header(part: Any, name: str) -> str:
-    value = ""
-    for key, text in part.headers:
-        if key.lower() == name:
-            value = text
-    return value
-
-
-def _header_type(part: Any) -> str:
-    """The Content-Type header as written, without parameters ('' when absent)."""
-    for key, text in part.headers:
-        if key.lower() == "content-type":
-            return text.split(";", 1)[0].strip()
-    return ""
-
-
-def _fact_part(part: Any, contents: unpack.Contents | None = None) -> FactPart:
-    return FactPart(
-        aid=part.aid,
-        parent=part.parent,
-        content_type=_header_type(part),
-        magic_type=part.magic_type or "",
-        glob_type=part.glob_type or "",
-        filename=part.filename,
-        charset=part.charset,
-        headers=tuple(part.headers),
-        archive_types=contents.types if contents else (),
-        archive_filenames=contents.filenames if contents else (),
-    )
 
 
 def _field_rules(rule_info: str) -> dict[str, str]:

@@ -18,7 +18,7 @@ Typical use (the pipeline)::
 | ``macros``, ``mimewords`` | ``__MACRO__`` expansion and header encoding as PMG does it |
 | ``userlists``, ``ldap`` | user welcome/blocklists; the LDAP resolver protocol |
 | ``defaults``, ``store``, ``exchange`` | factory rules, PostgreSQL, JSON export/import and digest |
-| ``stdlib_facts`` | facts from Python's ``email`` package (a stand-in for tests and benchmarks) |
+| ``mime_facts`` | the facts of a message from the MIME walk (the pipeline, tests, benchmarks) |
 
 ``pmgfast rules`` (:mod:`pmgfast.cli.rules`) lists, shows, exports, imports, resets and digests
 the rule database.

@@ -25,8 +25,8 @@ import pytest
 
 from pmgfast.rules import compile_rules, evaluate, factory
 from pmgfast.rules.facts import HostInfo, MessageFacts, SpamHit, SpamResult
+from pmgfast.rules.mime_facts import facts_from_bytes
 from pmgfast.rules.outcome import DeleteHeader, Notify, Outcome, RemoveAttachments, SetHeader
-from pmgfast.rules.stdlib_facts import facts_from_bytes
 
 RCPT = "user@local.example"
 SENDER = "sender@ext.example"
