@@ -61,20 +61,21 @@ def block(fid: str, rcpt: str, rule: str) -> str:
     return f"{fid}: block mail to <{rcpt}> (rule: {rule})"
 
 
-def notify(fid: str, to: str, rule: str, qid: str | None) -> str:
+def _copy_sent(fid: str, verb: str, to: str, rule: str, qid: str | None) -> str:
+    """A notification or BCC copy: ignored (no address), failed, or its queue id."""
     if not to:
-        return f"{fid}: notify <> (rule: {rule}, ignored)"
+        return f"{fid}: {verb} <> (rule: {rule}, ignored)"
     if qid is None:
-        return f"{fid}: notify <{to}> (rule: {rule}) failed"
-    return f"{fid}: notify <{to}> (rule: {rule}, {qid})"
+        return f"{fid}: {verb} <{to}> (rule: {rule}) failed"
+    return f"{fid}: {verb} <{to}> (rule: {rule}, {qid})"
+
+
+def notify(fid: str, to: str, rule: str, qid: str | None) -> str:
+    return _copy_sent(fid, "notify", to, rule, qid)
 
 
 def bcc(fid: str, to: str, rule: str, qid: str | None) -> str:
-    if not to:
-        return f"{fid}: bcc to <> (rule: {rule}, ignored)"
-    if qid is None:
-        return f"{fid}: bcc to <{to}> (rule: {rule}) failed"
-    return f"{fid}: bcc to <{to}> (rule: {rule}, {qid})"
+    return _copy_sent(fid, "bcc to", to, rule, qid)
 
 
 def modified_header(fid: str, name: str, targets: Iterable[str], rule: str) -> str:
