@@ -139,14 +139,22 @@ def _block_device(path: Path) -> str | None:
         return None
 
 
-def buffered_reads(path: Path, seconds: float = PROBE_SECONDS) -> Line:
+def _open_device(path: Path, label: str) -> int | Line:
+    """A read-only descriptor of the block device holding ``path``, or the ``skipped`` line
+    saying why there is none."""
     device = _block_device(path)
     if device is None:
-        return Line("BUFFERED READS", "skipped", "the path is not on a block device")
+        return Line(label, "skipped", "the path is not on a block device")
     try:
-        fd = os.open(device, os.O_RDONLY)
+        return os.open(device, os.O_RDONLY)
     except OSError as err:
-        return Line("BUFFERED READS", "skipped", f"cannot read {device}: {err.strerror}")
+        return Line(label, "skipped", f"cannot read {device}: {err.strerror}")
+
+
+def buffered_reads(path: Path, seconds: float = PROBE_SECONDS) -> Line:
+    fd = _open_device(path, "BUFFERED READS")
+    if isinstance(fd, Line):
+        return fd
     try:
         with suppress(OSError):  # not allowed in containers; the fadvise below still helps
             Path("/proc/sys/vm/drop_caches").write_text("3\n")
@@ -166,13 +174,9 @@ def buffered_reads(path: Path, seconds: float = PROBE_SECONDS) -> Line:
 
 
 def average_seek_time(path: Path, seconds: float = PROBE_SECONDS) -> Line:
-    device = _block_device(path)
-    if device is None:
-        return Line("AVERAGE SEEK TIME", "skipped", "the path is not on a block device")
-    try:
-        fd = os.open(device, os.O_RDONLY)
-    except OSError as err:
-        return Line("AVERAGE SEEK TIME", "skipped", f"cannot read {device}: {err.strerror}")
+    fd = _open_device(path, "AVERAGE SEEK TIME")
+    if isinstance(fd, Line):
+        return fd
     try:
         blocks = os.lseek(fd, 0, os.SEEK_END) // 512
         rng = random.Random()
