@@ -87,10 +87,7 @@ class RuleDB:
         object_ids: set[int] = set()
         for gi, group in enumerate(self.groups):
             where = f"groups[{gi}] ({group.name!r})"
-            if group.id is not None:
-                if group.id < 1 or group.id in group_ids:
-                    problems.append(f"{where}: id {group.id} is not a new positive id")
-                group_ids.add(group.id)
+            problems += _new_id(where, group.id, group_ids)
             if not group.name or len(group.name) > 255:
                 problems.append(f"{where}: name must have 1 to 255 characters")
             if len(group.info) > 255:
@@ -105,19 +102,13 @@ class RuleDB:
                         f"{owhere}: a {obj.type_name} object ({obj.oclass}) cannot be in a "
                         f"{group.cls} group"
                     )
-                if obj.id is not None:
-                    if obj.id < 1 or obj.id in object_ids:
-                        problems.append(f"{owhere}: id {obj.id} is not a new positive id")
-                    object_ids.add(obj.id)
+                problems += _new_id(owhere, obj.id, object_ids)
                 problems += [f"{owhere}: {p}" for p in obj.validate()]
         classes = {g.id: g.cls for g in self.groups if g.id is not None}
         rule_ids: set[int] = set()
         for ri, rule in enumerate(self.rules):
             where = f"rules[{ri}] ({rule.name!r})"
-            if rule.id is not None:
-                if rule.id < 1 or rule.id in rule_ids:
-                    problems.append(f"{where}: id {rule.id} is not a new positive id")
-                rule_ids.add(rule.id)
+            problems += _new_id(where, rule.id, rule_ids)
             if not rule.name or len(rule.name) > 255:
                 problems.append(f"{where}: name must have 1 to 255 characters")
             if not 0 <= rule.priority <= 100:
@@ -141,3 +132,12 @@ class RuleDB:
                             f"{GROUP_CLASS_OF[cls]}"
                         )
         return problems
+
+
+def _new_id(where: str, given: int | None, seen: set[int]) -> list[str]:
+    """The problem with an id (None: not chosen yet) that is not positive or already used."""
+    if given is None:
+        return []
+    fresh = given >= 1 and given not in seen
+    seen.add(given)
+    return [] if fresh else [f"{where}: id {given} is not a new positive id"]

@@ -24,6 +24,18 @@ class ObjectError(ValueError):
         super().__init__("; ".join(problems))
 
 
+def json_id(data: Mapping[str, Any], problems: list[str]) -> int | None:
+    """The ``id`` of an object's JSON form: None when absent; a problem unless a positive
+    integer."""
+    object_id = data.get("id")
+    if object_id is None:
+        return None
+    if not isinstance(object_id, int) or isinstance(object_id, bool) or object_id < 1:
+        problems.append(f"id: expected a positive integer, got {object_id!r}")
+        return None
+    return object_id
+
+
 @dataclass(frozen=True, slots=True)
 class Field:
     """One JSON field: its name, the attribute it fills, its type and default (``REQUIRED``)."""
@@ -105,11 +117,7 @@ class RuleObject:
             ):
                 problems.append(f"{spec.json}: longer than {spec.max_length} characters")
             values[spec.attr] = value
-        object_id = data.get("id")
-        if object_id is not None and (
-            not isinstance(object_id, int) or isinstance(object_id, bool) or object_id < 1
-        ):
-            problems.append(f"id: expected a positive integer, got {object_id!r}")
+        object_id = json_id(data, problems)
         if problems:
             raise ObjectError(problems)
         obj = cls(id=object_id, **values)

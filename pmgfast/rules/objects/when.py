@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar, Self
 
-from pmgfast.rules.objects.base import Field, ObjectError, RuleObject, text
+from pmgfast.rules.objects.base import Field, ObjectError, RuleObject, json_id, text
 
 _HM = re.compile(r"(\d?\d):(\d?\d)")
 _STORED = re.compile(r"(\d+):(\d+)-(\d+):(\d+)")
@@ -64,14 +64,10 @@ class TimeFrame(WhenObject):
             values[key] = minutes or 0
         unknown = [k for k in data if k not in ("id", "type", "start", "end")]
         problems += [f"{k}: unknown field for a timeframe object" for k in unknown]
-        object_id = data.get("id")
-        if object_id is not None and (
-            not isinstance(object_id, int) or isinstance(object_id, bool) or object_id < 1
-        ):
-            problems.append(f"id: expected a positive integer, got {object_id!r}")
+        object_id = json_id(data, problems)
         if problems:
             raise ObjectError(problems)
-        return cls(id=object_id if isinstance(object_id, int) else None, **values)
+        return cls(id=object_id, **values)
 
     @property
     def start_hm(self) -> str:
