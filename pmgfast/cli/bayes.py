@@ -24,7 +24,7 @@ from pmgfast.spam import evaluate
 from pmgfast.spam.bayes import BayesFilter
 from pmgfast.spam.bayes_store import PgTokenStore
 from pmgfast.spam.engine import SpamEngine, SpamSettings, load_rules, read_scores
-from pmgfast.spam.learn import LearnSummary, Progress, learn_paths, total
+from pmgfast.spam.learn import DEFAULT_BATCH, LearnSummary, Progress, learn_paths, total
 from pmgfast.spam.scanner import CUSTOM_RULES, CUSTOM_SCORES
 
 EXPORT_HEADER = "# pmgfast bayes export v1"
@@ -40,10 +40,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     kind.add_argument("--spam", action="store_true", help="the messages are spam")
     kind.add_argument("--ham", action="store_true", help="the messages are ham")
     learn.add_argument("paths", nargs="+", type=Path, help="files, directories, maildirs, mboxes")
-    learn.add_argument("--batch", type=int, default=1000, help="messages per database write")
+    learn.add_argument(
+        "--batch", type=_positive, default=DEFAULT_BATCH, help="messages per database write"
+    )
     learn.set_defaults(func=cmd_learn)
     forget = sub.add_parser("forget", help="undo the learning of messages")
     forget.add_argument("paths", nargs="+", type=Path)
+    forget.add_argument(
+        "--batch", type=_positive, default=DEFAULT_BATCH, help="messages per database write"
+    )
     forget.set_defaults(func=cmd_forget)
     stats = sub.add_parser("stats", help="learned messages and tokens")
     stats.add_argument("--json", action="store_true")
@@ -68,6 +73,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ev.set_defaults(func=cmd_eval)
     lint = sub.add_parser("lint", help="check the default, custom.cf and customscores.cf rules")
     lint.set_defaults(func=cmd_lint)
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive number")
+    return value
 
 
 @contextmanager
@@ -106,7 +118,7 @@ def cmd_forget(args: argparse.Namespace) -> int:
         bayes = BayesFilter(store)
         engine = _engine(args, bayes)
         progress = Progress(total(args.paths), "forgetting")
-        summary = learn_paths(engine, bayes, args.paths, None, 1000, progress)
+        summary = learn_paths(engine, bayes, args.paths, None, args.batch, progress)
         nspam, nham = store.totals()
     _summary(summary, nspam, nham)
     return 0
