@@ -29,6 +29,14 @@ fn zone(tz: Option<&str>) -> Zone {
     }
 }
 
+/// Takes `ob`, a tuple whose items are atoms or untracked tuples, off the cyclic garbage
+/// collector's list (what CPython's own `_PyTuple_MaybeUntrack` does for such tuples).
+fn untrack(ob: &Bound<'_, PyAny>) {
+    // SAFETY: `ob` is a live GC object owned by the caller; untracking an object that cannot
+    // be part of a reference cycle only spares the collector from visiting it.
+    unsafe { pyo3::ffi::PyObject_GC_UnTrack(ob.as_ptr().cast()) }
+}
+
 /// Builds `pmgfast.tracking.model.Mail` and `Recipient` records (named tuples) straight from
 /// the core's mails: each field becomes its Python object once, each record is made by
 /// `tuple.__new__(cls, fields)` (no Python-level `__init__`), and the status names are shared.
@@ -63,8 +71,8 @@ impl<'py> Records<'py> {
 
     /// Text as Python's `bytes.decode("utf-8", "replace")` gives it (what the twin does).
     fn text(&self, b: &[u8]) -> Bound<'py, PyAny> {
-        match std::str::from_utf8(b) {
-            Ok(s) => PyString::new(self.py, s).into_any(),
+        match PyString::from_bytes(self.py, b) {
+            Ok(s) => s.into_any(),
             Err(_) => PyString::new(self.py, &String::from_utf8_lossy(b)).into_any(),
         }
     }
@@ -74,12 +82,17 @@ impl<'py> Records<'py> {
         self.statuses[i].clone().into_any()
     }
 
+    /// `cls(*fields)` for a named tuple class, taken off the cyclic collector's list: a record
+    /// holds only strings, numbers and untracked tuples of records, so it can never be part of
+    /// a cycle (the collector would untrack it itself, after walking it for nothing).
     fn record(
         &self,
         cls: &Bound<'py, PyAny>,
         fields: Bound<'py, PyTuple>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        self.new.call1((cls, fields))
+        let rec = self.new.call1((cls, fields))?;
+        untrack(&rec);
+        Ok(rec)
     }
 
     fn recipient(&self, r: &engine::mails::Recipient) -> PyResult<Bound<'py, PyAny>> {
@@ -115,6 +128,8 @@ impl<'py> Records<'py> {
         } else {
             PyTuple::new(py, m.lines.iter().map(|l| self.text(&l.text)))?
         };
+        untrack(qids.as_any());
+        untrack(lines.as_any());
         let fields = PyTuple::new(
             py,
             [
@@ -126,7 +141,11 @@ impl<'py> Records<'py> {
                 m.size.into_pyobject(py)?.into_any(),
                 qids.into_any(),
                 self.text(&m.filter_id),
-                PyTuple::new(py, rcpts)?.into_any(),
+                {
+                    let r = PyTuple::new(py, rcpts)?;
+                    untrack(r.as_any());
+                    r.into_any()
+                },
                 lines.into_any(),
             ],
         )?;
@@ -289,8 +308,9 @@ fn track_search(
         .map(|m| records.mail(m))
         .collect::<PyResult<Vec<_>>>()?;
     let (truncated, bytes) = (found.truncated, found.bytes);
-    // the core's mails are freed without holding the GIL
-    py.detach(move || drop(found));
+    // the core's mails (tens of thousands of small allocations for a busy hour) are freed
+    // beside the caller, which has its answer already
+    std::thread::spawn(move || drop(found));
     Ok((PyTuple::new(py, mails)?, truncated, bytes))
 }
 

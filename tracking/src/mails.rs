@@ -152,21 +152,21 @@ impl Mail {
                 }
             }
         }
-        let mut recipients: Vec<Recipient> = Vec::new();
+        let mut recipients: Vec<Recipient> = Vec::with_capacity(main.rows.len());
         let mut from: Box<[u8]> = Box::default();
         // pmg-log-tracker prints rows newest first; walk them oldest first so the last wins.
-        for row in main.rows.iter().rev() {
+        for row in main.rows.into_iter().rev() {
             if from.is_empty() {
-                from = row.from.clone();
+                from = row.from;
             }
-            let relay = row.relay.clone().unwrap_or_else(|| b"none"[..].into());
+            let relay = row.relay.unwrap_or_else(|| b"none"[..].into());
             let relayed = row
                 .status
                 .passes_on()
                 .then(|| relay_rows.get(&(&relay[..], &row.to[..])).map(|(_, s)| *s))
                 .flatten();
             let rec = Recipient {
-                to: row.to.clone(),
+                to: row.to,
                 status: Status::of(row.status, relayed),
                 dstatus: row.status.letter(),
                 rstatus: relayed.map(DStatus::letter),

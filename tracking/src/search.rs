@@ -47,6 +47,21 @@ pub struct Found {
     pub bytes: u64,
 }
 
+/// Mails by time, then id (stable). A mail is large: the order is found on indices and each
+/// mail moved once.
+fn sorted(mails: Vec<Mail>) -> Vec<Mail> {
+    fn key(m: &Mail) -> (i64, &str) {
+        (m.time, m.id.as_str())
+    }
+    if mails.is_sorted_by(|a, b| key(a) <= key(b)) {
+        return mails;
+    }
+    let mut order: Vec<usize> = (0..mails.len()).collect();
+    order.sort_by(|&a, &b| key(&mails[a]).cmp(&key(&mails[b])));
+    let mut slots: Vec<Option<Mail>> = mails.into_iter().map(Some).collect();
+    order.into_iter().filter_map(|i| slots[i].take()).collect()
+}
+
 /// The files of a rotated series that can hold lines in `[start, end]`, oldest first.
 pub fn series_for_range(
     base: &Path,
@@ -177,8 +192,8 @@ pub fn prefilter(q: &Query) -> Prefilter {
 }
 
 /// Sorts mails by time and applies the row limit.
-pub fn finish(mut mails: Vec<Mail>, limit: usize, bytes: u64) -> Found {
-    mails.sort_by(|a, b| (a.time, &a.id).cmp(&(b.time, &b.id)));
+pub fn finish(mails: Vec<Mail>, limit: usize, bytes: u64) -> Found {
+    let mut mails = sorted(mails);
     let mut truncated = false;
     if limit > 0 {
         let mut rows = 0usize;

@@ -14,7 +14,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use super::codec::LineMode;
 use super::follow;
 use super::grams::buckets_of;
-use super::segment::{id_hash, Field, RawBlock, Segment};
+use super::segment::{id_hash, Field, LinkTable, RawBlock, Segment};
 use super::state::State;
 use super::update::{feed_files, number_files, plan};
 use crate::correlate::{Config, Correlator, PrintFilter};
@@ -28,7 +28,7 @@ use crate::time::{LocalRule, StampReader, Zone};
 
 type Key = (usize, u32);
 /// A segment's link table: (hash of an id, entry).
-type Links = Rc<Vec<(u32, u32)>>;
+type Links = Rc<LinkTable>;
 
 /// Segments with their decoded blocks and link tables, loaded on demand.
 struct Store {
@@ -41,6 +41,9 @@ struct Store {
     cut: (i64, i64),
     /// How much of the lines to decode (texts only for the lines or the search string).
     lines: LineMode,
+    /// The mails' lines are wanted (else an entry's lines are dropped once its first time and
+    /// text match are known).
+    keep_lines: bool,
 }
 
 /// Decoded blocks kept at once (candidates come in block order; partners are near).
@@ -69,6 +72,9 @@ impl Store {
                 .iter()
                 .flat_map(|s| &s.lines)
                 .any(|l| f.is_match(&l.text));
+        }
+        if !self.keep_lines {
+            e.sections.clear();
         }
         Ok(Some(e))
     }
@@ -119,11 +125,7 @@ impl Store {
                     t
                 }
             };
-            let mut i = table.partition_point(|(k, _)| *k < h);
-            while i < table.len() && table[i].0 == h {
-                out.push((si, table[i].1));
-                i += 1;
-            }
+            out.extend(table.entries_of(h).map(|e| (si, e)));
         }
         Ok(out)
     }
@@ -221,12 +223,7 @@ fn candidates(store: &mut Store, q: &Query, lo: i64, hi: i64) -> Result<Vec<Key>
             let mut set = Vec::new();
             let table = seg.links()?;
             for id in &f.ids {
-                let h = id_hash(id);
-                let mut i = table.partition_point(|(k, _)| *k < h);
-                while i < table.len() && table[i].0 == h {
-                    set.push(table[i].1);
-                    i += 1;
-                }
+                set.extend(table.entries_of(id_hash(id)));
             }
             set.sort_unstable();
             set.dedup();
@@ -299,6 +296,7 @@ pub fn search(dir: &Path, tail: Option<&Path>, q: &Query, zone: &Zone) -> Result
         } else {
             LineMode::Times
         },
+        keep_lines: q.keep_lines,
     };
     let window = q.margin.max(60);
     let mut filter = f.clone();
@@ -312,7 +310,7 @@ pub fn search(dir: &Path, tail: Option<&Path>, q: &Query, zone: &Zone) -> Result
     };
     seeds.sort_by_cached_key(|&k| (block_start(&store, k), k));
     let mut seen: FxHashSet<Key> = FxHashSet::default();
-    let mut mails: Vec<Mail> = Vec::new();
+    let mut mails: Vec<Mail> = Vec::with_capacity(seeds.len());
     let mut rows = 0usize;
     let mut checked_rows = 0usize;
     let mut stopped = false;
@@ -386,8 +384,10 @@ pub fn search(dir: &Path, tail: Option<&Path>, q: &Query, zone: &Zone) -> Result
     if let Some(base) = tail {
         let (tail_mails, bytes) = scan_tail(&st, base, q, zone, &filter)?;
         found_bytes += bytes;
-        mails.extend(tail_mails);
-        mails = merge_duplicates(mails);
+        if !tail_mails.is_empty() {
+            mails.extend(tail_mails);
+            mails = merge_duplicates(mails);
+        }
     }
     let mut found = finish(mails, q.limit, found_bytes);
     found.truncated |= stopped;

@@ -60,6 +60,48 @@ pub fn id_hash(id: &[u8]) -> u32 {
     h
 }
 
+/// A segment's link table as stored: 8-byte records (hash of an id, entry), little-endian,
+/// sorted; searched in place in the mapped file (a lookup touches a few pages of it).
+pub struct LinkTable {
+    map: memmap2::Mmap,
+    off: usize,
+    len: usize,
+}
+
+impl LinkTable {
+    fn record(&self, i: usize) -> (u32, u32) {
+        let at = self.off + i * 8;
+        let r = &self.map[at..at + 8];
+        let word = |b: &[u8]| u32::from_le_bytes(b.try_into().unwrap_or([0; 4]));
+        (word(&r[..4]), word(&r[4..]))
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The entries linked to ids whose hash is `h`.
+    pub fn entries_of(&self, h: u32) -> impl Iterator<Item = u32> + '_ {
+        let (mut lo, mut hi) = (0, self.len());
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if self.record(mid).0 < h {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        (lo..self.len())
+            .map(|i| self.record(i))
+            .take_while(move |&(k, _)| k == h)
+            .map(|(_, e)| e)
+    }
+}
+
 /// Summary of a block.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct BlockMeta {
@@ -503,17 +545,20 @@ impl Segment {
 
     /// The link table: (hash of an id, entry) sorted; the id is an entry's own queue id, its
     /// filter id, or the relay of an accepted row.
-    pub fn links(&self) -> Result<Vec<(u32, u32)>, Error> {
-        let raw = self.read_at(self.links_off, (self.nlinks as usize) * 8)?;
-        Ok(raw
-            .chunks_exact(8)
-            .map(|c| {
-                (
-                    u32::from_le_bytes(c[0..4].try_into().unwrap_or([0; 4])),
-                    u32::from_le_bytes(c[4..8].try_into().unwrap_or([0; 4])),
-                )
-            })
-            .collect())
+    pub fn links(&self) -> Result<LinkTable, Error> {
+        // SAFETY: a segment file is complete and never written again once it has its name
+        // (written under a temporary name, then renamed), so the mapping cannot change or shrink.
+        let map =
+            unsafe { memmap2::Mmap::map(&self.file) }.map_err(|e| Error::io(&self.path, e))?;
+        let off = usize::try_from(self.links_off).unwrap_or(usize::MAX);
+        let len = self.nlinks as usize;
+        if off
+            .checked_add(len.saturating_mul(8))
+            .is_none_or(|end| end > map.len())
+        {
+            return Err(Error::bad_index(&self.path, "link table past the end"));
+        }
+        Ok(LinkTable { map, off, len })
     }
 
     /// The block holding entry `id`.
