@@ -14,16 +14,21 @@ store of a gateway or cluster node. Each worker process keeps an in-memory cache
   :class:`collections.Counter`, spam and ham, counted in C); :meth:`flush` writes the batch in
   one transaction: the deltas go to a temporary table with ONE text ``COPY`` (the lines are
   formatted by ``str.join`` over the counters, no Python loop per token when a batch holds one
-  class), ONE ``INSERT ... SELECT ... ORDER BY Token ON CONFLICT DO UPDATE`` merges them (sorted,
-  so concurrent writers lock rows in the same order and cannot deadlock; conflicting rows are
-  added to, so two learners at once lose nothing), and only when the batch forgot something an
-  ``UPDATE`` clamped at 0 and a ``DELETE`` of rows that reached 0/0. ``BayesInfo`` gets one
-  ``UPDATE`` per class and ``BayesSeen`` one ``DELETE ... = ANY`` and one ``INSERT ... SELECT
-  FROM unnest(...)`` for the whole batch. The session runs with ``synchronous_commit`` off
-  (learning is repeatable: a crash may lose the last batch, never corrupt) and enough
-  ``work_mem`` to sort the batch in memory. The worker's own cache is updated with the same
-  deltas, so it sees its learning at once. The server's cost is per distinct token of a batch
-  (about 2 us to insert a row, 4 us to update one), so larger batches cost less per message.
+  class) and ONE ``MERGE`` folds them into ``BayesToken`` in token order (adding to existing
+  rows, inserting new ones, deleting rows that forgetting brought to 0/0). Rows are locked in
+  token order, so concurrent learners wait for each other instead of deadlocking, and add to
+  each other's counts instead of overwriting them. ``MERGE`` is about a third cheaper for the
+  server than ``INSERT ... ON CONFLICT`` but raises a unique violation when another learner
+  inserted one of the batch's new tokens meanwhile; the merge then rolls back to a savepoint
+  and runs the ``INSERT ... ON CONFLICT DO UPDATE`` (plus a clamped ``UPDATE`` and a
+  ``DELETE`` when the batch forgot something), which is also the way on PostgreSQL before 15.
+  ``BayesInfo`` gets one ``UPDATE`` per class and ``BayesSeen`` one ``DELETE ... = ANY`` and
+  one ``INSERT ... SELECT FROM unnest(...)`` for the whole batch. The transaction runs with
+  ``synchronous_commit`` off (learning is repeatable: a crash may lose the last batch, never
+  corrupt) and enough ``work_mem`` to sort the batch in memory. The worker's own cache is
+  updated with the same deltas, so it sees its learning at once. The server's cost is per
+  distinct token of a batch (about 1.5 us to insert a row, more to update one), so larger
+  batches cost less per message.
 
 ``BayesSeen`` remembers which messages were learned as what (key: :func:`message_key`), so
 learning a message twice counts it once, relearning it the other way moves its counts, and
@@ -49,6 +54,14 @@ __all__ = [
 ]
 
 Ids = array  # array('q') of token ids
+
+# What a MERGE may meet when another learner writes the same tokens at the same time: a new
+# token it inserted meanwhile, a lock cycle, a row it deleted (older 15.x releases).
+_MERGE_RACES = (
+    psycopg.errors.UniqueViolation,
+    psycopg.errors.DeadlockDetected,
+    psycopg.errors.SerializationFailure,
+)
 
 
 def message_key(raw: bytes, message_id: str = "") -> str:
@@ -169,6 +182,7 @@ class PgTokenStore:
         self._seen_pending: dict[str, str | None] = {}
         self._seen_known: dict[str, str | None] = {}  # prefetched (learning in batches)
         self._forgetting = False  # the batch has negative deltas
+        self.merge_fallbacks = 0  # batches a concurrent learner sent to the upsert
         self.pending_messages = 0
 
     # --- connection -----------------------------------------------------------------------
@@ -327,6 +341,37 @@ class PgTokenStore:
         )
         with conn.cursor().copy("COPY bayes_delta (Token, Spam, Ham) FROM STDIN") as copy:
             copy.write(lines)
+        if conn.info.server_version >= 150000:
+            try:
+                with conn.transaction():  # a savepoint: a failed MERGE leaves no trace
+                    self._merge(conn, now)
+                return
+            except _MERGE_RACES:
+                self.merge_fallbacks += 1  # another learner inserted one of our new tokens
+        self._upsert(conn, now)
+
+    def _merge(self, conn: psycopg.Connection, now: int) -> None:
+        """The batch in one ``MERGE``: about a third cheaper for the server than ``INSERT ...
+        ON CONFLICT`` (no speculative insertion: a new token is one heap and one index
+        record), forgetting included. Rows are merged in token order (no hash join), so
+        concurrent learners lock in the same order. A token another learner inserted since our
+        snapshot raises a unique violation instead of merging: the caller then rolls back to
+        its savepoint and runs :meth:`_upsert`, which merges it."""
+        conn.execute("SET LOCAL enable_hashjoin TO off")
+        conn.execute(
+            "MERGE INTO BayesToken b USING (SELECT Token, Spam, Ham FROM bayes_delta "
+            "WHERE Spam <> 0 OR Ham <> 0 ORDER BY Token) d ON b.Token = d.Token "
+            "WHEN MATCHED AND b.Spam + d.Spam <= 0 AND b.Ham + d.Ham <= 0 THEN DELETE "
+            "WHEN MATCHED THEN UPDATE SET Spam = GREATEST(b.Spam + d.Spam, 0), "
+            "Ham = GREATEST(b.Ham + d.Ham, 0), ATime = %(now)s "
+            "WHEN NOT MATCHED AND d.Spam >= 0 AND d.Ham >= 0 THEN "
+            "INSERT (Token, Spam, Ham, ATime) VALUES (d.Token, d.Spam, d.Ham, %(now)s)",
+            {"now": now},
+        )
+
+    def _upsert(self, conn: psycopg.Connection, now: int) -> None:
+        """The batch with ``INSERT ... ON CONFLICT``: safe against any concurrent learner
+        (the fallback of :meth:`_merge`, and the way on PostgreSQL before 15)."""
         conn.execute(
             "INSERT INTO BayesToken (Token, Spam, Ham, ATime) "
             "SELECT Token, Spam, Ham, %s FROM bayes_delta "

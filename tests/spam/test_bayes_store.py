@@ -144,6 +144,41 @@ def test_two_learners_at_once(connect):
     )
 
 
+def test_a_token_inserted_by_another_learner_meanwhile_is_merged(connect):
+    """Learner A inserts token 7 and has not committed when learner B's MERGE reaches it: B
+    waits for A, meets a unique violation, rolls back to its savepoint and merges the batch
+    with INSERT ... ON CONFLICT, so both counts land."""
+    a = connect()
+    a.execute("INSERT INTO BayesToken (Token, Spam, Ham, ATime) VALUES (7, 1, 0, 0)")
+    b = PgTokenStore(connect)
+    b.learn(ids(5, 7, 9), True, "b")
+    errors: list[BaseException] = []
+
+    def flush() -> None:
+        try:
+            b.flush()
+        except BaseException as err:
+            errors.append(err)
+
+    thread = threading.Thread(target=flush)
+    thread.start()
+    watcher = connect()
+    for _ in range(600):  # until B waits for A's transaction (at most a minute)
+        row = watcher.execute("SELECT count(*) FROM pg_locks WHERE NOT granted").fetchone()
+        watcher.commit()
+        if row and row[0]:
+            break
+        thread.join(0.1)
+    else:
+        raise AssertionError("learner B never waited for learner A")
+    a.commit()
+    thread.join()
+    assert not errors and b.merge_fallbacks == 1
+    spam, ham = PgTokenStore(connect).counts(ids(5, 7, 9))
+    assert list(spam) == [1, 2, 1] and list(ham) == [0, 0, 0]
+    assert PgTokenStore(connect).seen("b") == "S"
+
+
 _TOKEN = st.one_of(st.integers(-(2**63), 2**63 - 1), st.integers(0, 40))  # small: overlaps
 
 _OPS = st.lists(
