@@ -16,7 +16,8 @@ scanned with the GIL released; ids are radix-sorted, deduplicated and copied int
 
 from libc.stdint cimport int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc, realloc
-from libc.string cimport memcpy, memset, strlen
+from libc.string cimport memcmp, memcpy, memset, strlen
+from cpython.bytes cimport PyBytes_FromStringAndSize
 from libc.math cimport exp, fabs, frexp, log
 from cpython.array cimport array, clone
 
@@ -547,26 +548,99 @@ def tokenize_text(text, prefix="", bint bigrams=True):
         _sink_free(&s)
 
 
+cdef object _ignored = None  # tokenizer.IGNORED_HEADERS as UTF-8 bytes, made on first use
+cdef tuple _ignored_prefixes = ()
+
+
+cdef int _load_ignored() except -1:
+    global _ignored, _ignored_prefixes
+    from pmgfast.bayes.tokenizer import IGNORED_HEADER_PREFIXES, IGNORED_HEADERS
+    _ignored_prefixes = tuple(p.encode() for p in IGNORED_HEADER_PREFIXES)
+    _ignored = frozenset(h.encode() for h in IGNORED_HEADERS)
+    return 0
+
+
+cdef int _header_name(Sink *s, str name) except -1:
+    """``header:<name>`` (stripped, lowercased) unless the twin's lists ignore the name. The
+    names are ASCII, so comparing UTF-8 bytes equals comparing the strings."""
+    cdef str low = _lowered(name, MAX_FIELD_CHARS_C)
+    cdef int kind = PyUnicode_KIND(low)
+    cdef const void *data = PyUnicode_DATA(low)
+    cdef Py_ssize_t a = 0, b = len(low), q, i, n
+    cdef bytes prefix
+    while a < b and Py_UNICODE_ISSPACE(_cp(kind, data, a)):
+        a += 1
+    while b > a and Py_UNICODE_ISSPACE(_cp(kind, data, b - 1)):
+        b -= 1
+    if a == b:
+        return 0
+    q = _encode(s, kind, data, a, b)
+    if q < 0:
+        raise MemoryError()
+    if _ignored is None:
+        _load_ignored()
+    for prefix in _ignored_prefixes:
+        n = len(prefix)
+        if q >= n and memcmp(s.aux, <const char *>prefix, n) == 0:
+            return 0
+    if q <= 40 and PyBytes_FromStringAndSize(s.aux, q) in _ignored:
+        return 0
+    if _emit_bytes(s, b"header:", 7, s.aux, q) < 0:
+        raise MemoryError()
+    return 0
+
+
+cdef int _text_view(Sink *s, object features) except -1:
+    """The text view: body texts, subject, URIs."""
+    for value in features.texts:
+        _words(s, _text(value), MAX_TEXT_CHARS_C, b"", True)
+    _words(s, _text(features.subject), MAX_FIELD_CHARS_C, b"subject:", True)
+    for value in features.uris:
+        _uri(s, _text(value))
+    return 0
+
+
+cdef int _header_view(Sink *s, object features) except -1:
+    """The header view: From address and name, Received hops, MIME types, header names."""
+    _from_addr(s, _text(features.from_addr))
+    _words(s, _text(features.from_name), MAX_FIELD_CHARS_C, b"from:name:", False)
+    for value in features.received:
+        _received(s, _text(value))
+    for value in features.content_types:
+        _emit_stripped(s, b"ct:", _text(value), MAX_FIELD_CHARS_C, c';')
+    for value in features.charsets:
+        _emit_stripped(s, b"charset:", _text(value), MAX_FIELD_CHARS_C, 0)
+    for value in features.header_names:
+        _header_name(s, _text(value))
+    return 0
+
+
 def tokenize(features):
     """The sorted unique token ids of one ``TokenizerInput`` (twin: ``tokenizer.tokenize_py``)."""
     cdef Sink s
     _sink_init(&s)
     try:
-        for value in features.texts:
-            _words(&s, _text(value), MAX_TEXT_CHARS_C, b"", True)
-        _words(&s, _text(features.subject), MAX_FIELD_CHARS_C, b"subject:", True)
-        _from_addr(&s, _text(features.from_addr))
-        _words(&s, _text(features.from_name), MAX_FIELD_CHARS_C, b"from:name:", False)
-        for value in features.received:
-            _received(&s, _text(value))
-        for value in features.content_types:
-            _emit_stripped(&s, b"ct:", _text(value), MAX_FIELD_CHARS_C, c';')
-        for value in features.charsets:
-            _emit_stripped(&s, b"charset:", _text(value), MAX_FIELD_CHARS_C, 0)
-        for value in features.header_names:
-            _emit_stripped(&s, b"header:", _text(value), MAX_FIELD_CHARS_C, 0)
-        for value in features.uris:
-            _uri(&s, _text(value))
+        _text_view(&s, features)
+        _header_view(&s, features)
         return _finish(&s)
+    finally:
+        _sink_free(&s)
+
+
+def tokenize_views(features):
+    """The sorted unique ids of the text view and of the header view (twin:
+    ``tokenizer.tokenize_views_py``)."""
+    cdef Sink s
+    cdef object text
+    _sink_init(&s)
+    try:
+        _text_view(&s, features)
+        text = _finish(&s)
+    finally:
+        _sink_free(&s)
+    _sink_init(&s)
+    try:
+        _header_view(&s, features)
+        return text, _finish(&s)
     finally:
         _sink_free(&s)

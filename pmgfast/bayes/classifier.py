@@ -45,6 +45,19 @@ and SpamAssassin wait for 200 of each) is the caller's policy, not this module's
 Counts are taken as given, with two guards so that bad store data cannot break the arithmetic:
 negative counts count as 0, counts above 2**53 as 2**53 (where floats stop being exact).
 
+Two views, one opinion. The tokenizer splits a message into a *text* view and a *header* view
+(:func:`pmgfast.bayes.tokenizer.tokenize_views`) and each is classified on its own. In one
+combination the views compete for the same ``max_clues`` and Fisher's method counts each
+correlated token as fresh evidence: a mailing list's headers and hops, a dozen tokens that all
+say "this came through list X", outvoted the text of every spam posted to a list, and a
+message's strongest kind of evidence always silenced the other. Judged apart, each view gives
+its own verdict, the score engine gives each a bounded number of points (the ``BAYES_*`` and
+``BAYES_HDR_*`` tests), and :func:`combine_views` joins them into the one probability that is
+reported: their log-odds added, as for independent experts, each view's capped at
+:data:`VIEW_LOGIT_LIMIT` so that a single saturated view cannot make the other irrelevant.
+Measured by 5-fold cross-validation (``pmgfast bayes eval``): engine 1 - AUC 0.076 % ->
+0.026 %, false negatives 51 -> 29 at 4 false positives, on both halves of the folds.
+
 This module is the pure twin and the dispatch: the clue loop runs in the compiled
 ``pmgfast.bayes._tokenizer`` (``ext/bayes_combiner.pxi``) when it is built. Both evaluate the
 same floating-point operations in the same order and return bit-identical results.
@@ -62,12 +75,14 @@ from pmgfast import native
 
 __all__ = [
     "DEFAULT_PARAMS",
+    "VIEW_LOGIT_LIMIT",
     "Band",
     "ChiSquaredParams",
     "Verdict",
     "chi2q",
     "classify",
     "combine_py",
+    "combine_views",
     "select_clues",
     "token_probability",
 ]
@@ -77,6 +92,9 @@ COUNT_MAX = 2**53
 PROB_MIN = 1e-12
 PROB_MAX = 1.0 - 1e-12
 """A token probability is kept inside [PROB_MIN, PROB_MAX], so a logarithm never sees 0."""
+VIEW_LOGIT_LIMIT = math.log((1.0 - 1e-6) / 1e-6)
+"""A view's log-odds count at most this much (a probability of 1e-6 or 1 - 1e-6) when the
+views are joined."""
 _LN2 = 0.6931471805599453  # math.log(2); the compiled combiner uses the same literal
 _TINY = 1e-200  # rescale the running products below this, so they never underflow
 
@@ -275,3 +293,14 @@ def classify(
     else:
         probability, clues = combine_py(spam, ham, nspam, nham, params)
     return Verdict(probability, params.band(probability), clues)
+
+
+def combine_views(probabilities: Sequence[float]) -> float:
+    """One probability from the views' probabilities: their log-odds (each capped at
+    :data:`VIEW_LOGIT_LIMIT`) added. A view with no opinion (0.5) changes nothing."""
+    total = 0.0
+    for p in probabilities:
+        p = min(max(float(p), PROB_MIN), PROB_MAX)
+        x = math.log(p / (1.0 - p))
+        total += min(max(x, -VIEW_LOGIT_LIMIT), VIEW_LOGIT_LIMIT)
+    return 1.0 / (1.0 + math.exp(-total))

@@ -42,7 +42,9 @@ Token rules (the compiled twin implements exactly these; change both together)
                       host pieces with prefix ``received:host:``; other runs give nothing.
     content_types     ``ct:<type/subtype>`` (text before ``;``, stripped)
     charsets          ``charset:<charset>``
-    header_names      ``header:<name>``
+    header_names      ``header:<name>`` (stripped, lowercased), except the names in
+                      :data:`IGNORED_HEADERS` or starting with one of
+                      :data:`IGNORED_HEADER_PREFIXES`
     uris              ``url:scheme:<scheme>`` (text before ``://``; none without it); for
                       ``mailto:``, ``url:scheme:mailto`` and the address domain as host pieces
                       with prefix ``url:mailto:``. Otherwise the authority (up to the first
@@ -60,6 +62,26 @@ Token rules (the compiled twin implements exactly these; change both together)
 
     Header tokens carry a ``name:`` prefix and body words cannot contain ``:`` or spaces, so no
     token of one kind can be mistaken for another.
+
+Ignored header names
+    The presence of a header is a token only when the *sender* wrote it. Headers added on the
+    way (delivery, mailing lists, virus and spam scanners) and the reader's own annotations
+    (IMAP/POP flags, mail-client bookkeeping) say where a message was collected, not what it
+    is: a mailing list's dozen headers made every spam posted to a list look like ham, and a
+    collector's ``X-Keywords``/``X-Status`` made spam look like spam for the wrong reason. The
+    list is SpamAssassin's Bayes ``IGNORED_HDRS`` (``Mail::SpamAssassin::Bayes``, with its
+    reasons) plus the delivery headers it handles elsewhere (``Received``, ``Return-Path``,
+    ``X-Original-To``, ``Precedence``, ``Errors-To``) and ``X-Keywords``. Measured by 5-fold
+    cross-validation (``pmgfast bayes eval``): engine FN 61 -> 51 at FP 4, 1 - AUC 0.085 % ->
+    0.076 %, both halves of the folds alike.
+
+Two views
+    :func:`tokenize_views` returns the ids of a message in two groups that the combiner judges
+    apart (:mod:`pmgfast.bayes.classifier`, ``combine_views``): the *text* view (body texts,
+    subject, URIs: what the message says) and the *header* view (From name and address,
+    Received hops, content types, charsets, header names: who sent it and how it was made).
+    :func:`tokenize` returns both together (the union), which is what is learned: the views
+    share one token store, since their tokens never coincide.
 """
 
 from __future__ import annotations
@@ -74,18 +96,24 @@ from pmgfast import native
 from pmgfast.bayes.features import TokenizerInput
 
 __all__ = [
+    "IGNORED_HEADERS",
+    "IGNORED_HEADER_PREFIXES",
     "IMPLEMENTATION",
     "MAX_FIELD_CHARS",
     "MAX_TEXT_CHARS",
     "MAX_WORD",
     "MIN_WORD",
+    "header_name_kept",
     "token_id",
     "token_id_py",
     "token_strings",
+    "token_views",
     "tokenize",
     "tokenize_py",
     "tokenize_text",
     "tokenize_text_py",
+    "tokenize_views",
+    "tokenize_views_py",
 ]
 
 MIN_WORD = 3
@@ -96,6 +124,33 @@ MAX_TEXT_CHARS = 200_000
 """Code points of one body text that are read (about 40 pages of prose)."""
 MAX_FIELD_CHARS = 2_048
 """Code points of one header value or URI that are read."""
+
+# fmt: off
+IGNORED_HEADERS = frozenset((
+    # delivery
+    "received", "return-path", "delivered-to", "delivery-date", "x-original-to",
+    "envelope-to", "x-envelope-to", "sender", "x-sender", "errors-to", "precedence",
+    "x-mime-autoconverted", "x-converted-to-plain-text",
+    # mailing lists (and messages they resend)
+    "x-list", "mailing-list", "x-mailing-list", "x-unsub", "x-unsubscribe",
+    "x-mailman-version", "x-beenthere", "x-loop", "mail-followup-to", "x-egroups-return",
+    "x-egroups-from", "x-mdmailing-list", "x-xemacs-list", "resent-from", "resent-to",
+    "resent-date", "x-resent-from", "x-resent-to", "x-resent-date", "original-from",
+    "original-to", "original-date", "x-original-from", "x-original-date",
+    # spam and virus scanners on the way
+    "x-mailscanner", "x-mailscanner-spamcheck", "x-antispam", "x-rbl-warning",
+    "x-mdaemon-deliver-to", "x-virus-scanned", "x-mass-check-id", "x-pyzor", "x-filtered-by",
+    "x-scanned-by", "x-scanner", "x-ap-spam-score", "x-ap-spam-status", "x-ripe-spam-status",
+    "x-smtpd", "spam-apparently-to", "spam", "x-perlmx-spam", "x-bogosity",
+    # Outlook's noise, and the reader's own bookkeeping (IMAP, POP, mail clients)
+    "content-class", "thread-index", "thread-topic", "x-originalarrivaltime",
+    "status", "x-status", "x-flags", "replied", "forwarded", "lines", "content-length",
+    "x-uid", "x-uidl", "x-imapbase", "x-gnus-mail-source", "xref", "x-keywords",
+))
+# fmt: on
+"""Header names that make no ``header:`` token (module docstring: ignored header names)."""
+IGNORED_HEADER_PREFIXES = ("list-", "x-list-", "x-spam", "x-vm-", "x-bugzilla-", "x-dcc-")
+"""Header name prefixes that make no ``header:`` token (``List-Id``, ``X-Spam-Status``, ...)."""
 
 _WORD = re.compile(r"\w+")
 _HOSTISH = re.compile(r"[a-z0-9.-]+")
@@ -209,13 +264,24 @@ def _uri(out: set[str], uri: str) -> None:
     _words(out, path, "url:path:", False)
 
 
-def token_strings(features: TokenizerInput) -> set[str]:
-    """Every token of a message as a readable string (the twin's first step; for explaining a
-    verdict and for tests). :func:`tokenize` hashes exactly these."""
+def header_name_kept(name: str) -> str:
+    """The stripped, lowercased header name, or "" when it makes no token."""
+    h = _text(name)[:MAX_FIELD_CHARS].strip().lower()
+    if h in IGNORED_HEADERS or h.startswith(IGNORED_HEADER_PREFIXES):
+        return ""
+    return h
+
+
+def token_views(features: TokenizerInput) -> tuple[set[str], set[str]]:
+    """The tokens of the text view and of the header view as readable strings (the twin's
+    first step; :func:`tokenize_views` hashes exactly these)."""
+    text: set[str] = set()
+    for body in features.texts:
+        _words(text, _text(body)[:MAX_TEXT_CHARS].lower(), "", True)
+    _words(text, _text(features.subject)[:MAX_FIELD_CHARS].lower(), "subject:", True)
+    for uri in features.uris:
+        _uri(text, _text(uri))
     out: set[str] = set()
-    for text in features.texts:
-        _words(out, _text(text)[:MAX_TEXT_CHARS].lower(), "", True)
-    _words(out, _text(features.subject)[:MAX_FIELD_CHARS].lower(), "subject:", True)
     addr = _text(features.from_addr)[:MAX_FIELD_CHARS].strip().lower()
     if addr:
         out.add("from:addr:" + addr)
@@ -235,12 +301,17 @@ def token_strings(features: TokenizerInput) -> set[str]:
         if c:
             out.add("charset:" + c)
     for name in features.header_names:
-        h = _text(name)[:MAX_FIELD_CHARS].strip().lower()
+        h = header_name_kept(name)
         if h:
             out.add("header:" + h)
-    for uri in features.uris:
-        _uri(out, _text(uri))
-    return out
+    return text, out
+
+
+def token_strings(features: TokenizerInput) -> set[str]:
+    """Every token of a message as a readable string (both views; for explaining a verdict
+    and for tests). :func:`tokenize` hashes exactly these."""
+    text, header = token_views(features)
+    return text | header
 
 
 def _sorted_ids(tokens: Iterable[str]) -> array[int]:
@@ -250,6 +321,12 @@ def _sorted_ids(tokens: Iterable[str]) -> array[int]:
 def tokenize_py(features: TokenizerInput) -> array[int]:
     """The pure twin of :func:`tokenize`."""
     return _sorted_ids(token_strings(features))
+
+
+def tokenize_views_py(features: TokenizerInput) -> tuple[array[int], array[int]]:
+    """The pure twin of :func:`tokenize_views`."""
+    text, header = token_views(features)
+    return _sorted_ids(text), _sorted_ids(header)
 
 
 def tokenize_text_py(text: str, prefix: str = "", bigrams: bool = True) -> array[int]:
@@ -266,10 +343,12 @@ IMPLEMENTATION: str = "cython" if _compiled is not None else "python"
 
 if _compiled is not None:
     _tokenize = _compiled.tokenize
+    _tokenize_views = _compiled.tokenize_views
     _tokenize_text = _compiled.tokenize_text
     _token_id = _compiled.token_id
 else:
     _tokenize = tokenize_py
+    _tokenize_views = tokenize_views_py
     _tokenize_text = tokenize_text_py
     _token_id = token_id_py
 
@@ -277,6 +356,12 @@ else:
 def tokenize(features: TokenizerInput) -> array[int]:
     """The sorted, unique token ids of one message (``array('q')``)."""
     return _tokenize(features)
+
+
+def tokenize_views(features: TokenizerInput) -> tuple[array[int], array[int]]:
+    """The sorted, unique ids of the text view and of the header view (module docstring);
+    together they are :func:`tokenize`'s ids."""
+    return _tokenize_views(features)
 
 
 def tokenize_text(text: str, prefix: str = "", bigrams: bool = True) -> array[int]:

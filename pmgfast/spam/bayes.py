@@ -6,6 +6,12 @@ opinion until ``min_spam`` spam and ``min_ham`` ham messages were learned (SpamA
 ``bayes_min_spam_num``/``bayes_min_ham_num``, 200 each): a filter that has seen a handful of
 messages is noise, and noise must not move a score.
 
+A message is judged in two views (:func:`pmgfast.bayes.tokenize_views`: its text, its headers;
+see :mod:`pmgfast.bayes.classifier` for why): :meth:`BayesFilter.classify_views` gives a
+:class:`BayesOpinion` with both verdicts and their joined probability. Learning takes all of a
+message's ids at once (:meth:`BayesFilter.token_ids`, both views), so the store knows nothing
+of views.
+
 Learning is idempotent per message (``BayesSeen``): the same message learned twice counts once,
 and learning it as the other class moves its counts over (SpamAssassin's ``sa-learn``
 behaviour). :func:`autolearn_decision` is the policy for learning from the engine's own
@@ -17,12 +23,20 @@ from __future__ import annotations
 from array import array
 from dataclasses import dataclass
 
-from pmgfast.bayes import ChiSquaredParams, Verdict, classify, tokenize
+from pmgfast.bayes import ChiSquaredParams, Verdict, classify, combine_views, tokenize
 from pmgfast.bayes.classifier import DEFAULT_PARAMS
+from pmgfast.bayes.tokenizer import tokenize_views
 from pmgfast.spam.bayes_store import TokenStore, message_key
 from pmgfast.spam.view import MailView
 
-__all__ = ["AutolearnPolicy", "BayesFilter", "LearnResult", "autolearn_decision"]
+__all__ = [
+    "AutolearnPolicy",
+    "BayesFilter",
+    "BayesOpinion",
+    "LearnResult",
+    "autolearn_decision",
+    "merge_ids",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +46,21 @@ class LearnResult:
 
     status: str
     tokens: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class BayesOpinion:
+    """The Bayesian opinion of one message: the verdict of each view and the two joined."""
+
+    text: Verdict
+    header: Verdict
+    probability: float
+    """Both views' log-odds added (:func:`pmgfast.bayes.combine_views`): what is reported."""
+
+
+def merge_ids(a: array[int], b: array[int]) -> array[int]:
+    """The sorted unique union of two id arrays (a message's two views: what is learned)."""
+    return array("q", sorted(set(a).union(b)))
 
 
 class BayesFilter:
@@ -65,8 +94,24 @@ class BayesFilter:
         spam, ham = self.store.counts(ids)
         return classify(spam, ham, nspam, nham, self.params)
 
-    def classify(self, view: MailView) -> Verdict | None:
-        return self.classify_ids(self.token_ids(view))
+    @staticmethod
+    def view_ids(view: MailView) -> tuple[array[int], array[int]]:
+        """The ids of the text view and of the header view."""
+        return tokenize_views(view.tokenizer_input)
+
+    def classify_views(self, text_ids: array[int], header_ids: array[int]) -> BayesOpinion | None:
+        """Both views' verdicts and the joined probability; None while not trained."""
+        nspam, nham = self.store.totals()
+        if nspam < self.min_spam or nham < self.min_ham:
+            return None
+        spam, ham = self.store.counts(text_ids + header_ids)
+        n = len(text_ids)
+        text = classify(spam[:n], ham[:n], nspam, nham, self.params)
+        header = classify(spam[n:], ham[n:], nspam, nham, self.params)
+        return BayesOpinion(text, header, combine_views((text.probability, header.probability)))
+
+    def classify(self, view: MailView) -> BayesOpinion | None:
+        return self.classify_views(*self.view_ids(view))
 
     def learn_ids(self, ids: array[int], spam: bool, key: str | None) -> LearnResult:
         """Learn a message's ids as spam or ham (once per ``key``)."""

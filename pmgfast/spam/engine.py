@@ -7,8 +7,9 @@ message:
 1. the message is cut to ``maxspamsize`` bytes (never below 64 KiB), as PMG hands SpamAssassin
    only the head of a big message;
 2. the MIME walk and the :class:`~pmgfast.spam.view.MailView`;
-3. the Bayesian verdict, when ``use_bayes`` is on and the filter is trained
-   (``BAYES_*`` tests read it);
+3. the Bayesian verdict, when ``use_bayes`` is on and the filter is trained: the text view
+   and the header view of the message are judged apart (``BAYES_*`` and ``BAYES_HDR_*`` tests
+   read them) and the joined probability is reported;
 4. every content test in one pass per area (:class:`~pmgfast.spam.ruleset.CompiledRules`);
 5. the network tests' hits, when the caller ran them (:mod:`pmgfast.netcheck`; off in the
    accuracy evaluation, as SpamAssassin's ``-L``);
@@ -34,7 +35,13 @@ from typing import Any
 from pmgfast import mime
 from pmgfast.spam import rulefile
 from pmgfast.spam.awl import AWLStore, adjustment, network_of
-from pmgfast.spam.bayes import AutolearnPolicy, BayesFilter, autolearn_decision, key_of
+from pmgfast.spam.bayes import (
+    AutolearnPolicy,
+    BayesFilter,
+    autolearn_decision,
+    key_of,
+    merge_ids,
+)
 from pmgfast.spam.ruleset import CompiledRules, RuleInfo
 from pmgfast.spam.view import Envelope, MailView
 
@@ -211,14 +218,18 @@ class SpamEngine:
         """Score one message (see the module docstring)."""
         start = time.perf_counter()
         view = self.view(raw, envelope, now)
-        ids = None
+        views = None
         probability = None
         if self.bayes is not None:
-            ids = self.bayes.token_ids(view)
-            verdict = self.bayes.classify_ids(ids)
-            if verdict is not None:
-                probability = verdict.probability
+            views = self.bayes.view_ids(view)
+            opinion = self.bayes.classify_views(*views)
+            if opinion is not None:
+                probability = opinion.probability
                 view.bayes_probability = probability
+                view.bayes_views = {
+                    "text": opinion.text.probability,
+                    "header": opinion.header.probability,
+                }
         results = self.rules.run(view)
         infos = self.rules.hits(results)
         hits = [Hit(i.name, i.score, i.description) for i in infos]
@@ -227,8 +238,8 @@ class SpamEngine:
         autolearn = "disabled" if self.bayes is None else "no"
         if self.awl is not None:
             score += self._awl(view, score, hits)
-        if self.bayes is not None and ids is not None and learn:
-            autolearn = self._autolearn(view, ids, infos, net_hits, probability)
+        if self.bayes is not None and views is not None and learn:
+            autolearn = self._autolearn(view, views, infos, net_hits, probability)
         hits.sort(key=lambda h: (-h.score, h.name))
         return SpamReport(
             score=score,
@@ -259,7 +270,7 @@ class SpamEngine:
     def _autolearn(
         self,
         view: MailView,
-        ids: array[int],
+        views: tuple[array[int], array[int]],
         infos: Sequence[RuleInfo],
         net_hits: Sequence[Hit],
         probability: float | None,
@@ -274,5 +285,5 @@ class SpamEngine:
         )
         if decision is None:
             return "no"
-        result = self.bayes.learn_ids(ids, decision == "spam", key_of(view))
+        result = self.bayes.learn_ids(merge_ids(*views), decision == "spam", key_of(view))
         return decision if result.status != "already" else "no"

@@ -490,9 +490,10 @@ def unwanted_language(view: MailView) -> bool:
 
 
 @register("check_bayes")
-def check_bayes(view: MailView, lo: float, hi: float) -> bool:
-    """The Bayesian probability lies in [lo, hi) (never hits when Bayes has no opinion)."""
-    p = view.bayes_probability
+def check_bayes(view: MailView, lo: float, hi: float, part: str = "text") -> bool:
+    """The Bayesian probability of the message's ``text`` view (SpamAssassin's BAYES_*) or its
+    ``header`` view lies in [lo, hi); never hits when Bayes has no opinion."""
+    p = view.bayes_views.get(str(part))
     if p is None:
         return False
     return float(lo) <= p < float(hi) or (float(hi) >= 1.0 and p >= float(lo))

@@ -9,7 +9,8 @@ Two modes, both behind ``pmgfast bayes eval``:
 - **train/test** (``--train DIR --test DIR``): learn one labelled set, score another.
 
 Every message is scored by the whole engine (default rules and scores, Bayes on, network
-tests off, no autolearn) and by Bayes alone (its probability). Reported per scorer: false
+tests off, no autolearn) and by Bayes alone (its probability: both views joined, as
+reported). Reported per scorer: false
 positives and false negatives at the threshold (default 3, PMG's quarantine level), accuracy,
 ``1 - AUC`` and a score histogram. With ``--spamassassin`` the same folds are scored by
 SpamAssassin (:mod:`pmgfast.spam.sa_compare`) in the same run.
@@ -31,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from pmgfast.spam import sa_compare
-from pmgfast.spam.bayes import BayesFilter
+from pmgfast.spam.bayes import BayesFilter, merge_ids
 from pmgfast.spam.bayes_store import MemoryTokenStore
 from pmgfast.spam.corpus import Sample, folds, labelled_corpus
 from pmgfast.spam.engine import SpamEngine, SpamSettings, load_rules
@@ -116,13 +117,14 @@ class EvalResult:
         return out
 
 
-def _prepare(
-    samples: Sequence[Sample], engine: SpamEngine
-) -> list[tuple[Sample, bytes, array[int]]]:
+Prepared = tuple[Sample, bytes, tuple["array[int]", "array[int]"]]
+
+
+def _prepare(samples: Sequence[Sample], engine: SpamEngine) -> list[Prepared]:
     out = []
     for s in samples:
         raw = s.path.read_bytes()
-        out.append((s, raw, BayesFilter.token_ids(engine.view(raw))))
+        out.append((s, raw, BayesFilter.view_ids(engine.view(raw))))
     return out
 
 
@@ -136,11 +138,11 @@ def _arrival(raw: bytes, engine: SpamEngine) -> float | None:
 def _score_set(
     engine: SpamEngine,
     bayes: BayesFilter,
-    test: Sequence[tuple[Sample, bytes, array[int]]],
+    test: Sequence[Prepared],
     out: list[Scored],
 ) -> None:
-    for sample, raw, ids in test:
-        verdict = bayes.classify_ids(ids)
+    for sample, raw, views in test:
+        verdict = bayes.classify_views(*views)
         report = engine.check(raw, now=_arrival(raw, engine), learn=False)
         out.append(
             Scored(
@@ -163,9 +165,9 @@ def _engine(store: MemoryTokenStore) -> tuple[SpamEngine, BayesFilter]:
     return engine, bayes
 
 
-def _train(store: MemoryTokenStore, items: Sequence[tuple[Sample, bytes, array[int]]]) -> None:
-    for sample, _, ids in items:
-        store.learn(ids, sample.spam)
+def _train(store: MemoryTokenStore, items: Sequence[Prepared]) -> None:
+    for sample, _, views in items:
+        store.learn(merge_ids(*views), sample.spam)
 
 
 def cross_validate(

@@ -111,7 +111,9 @@ class MailView:
         self.now = time.time() if now is None else now
         self.languages = tuple(languages)  # ok languages; empty: all
         self.bounce_relays = tuple(r.lower() for r in bounce_relays)
-        self.bayes_probability: float | None = None  # set by the engine before the tests
+        # set by the engine before the tests: the joined probability and each view's
+        self.bayes_probability: float | None = None
+        self.bayes_views: dict[str, float] = {}
         parts = self.message.parts
         self.top_headers: tuple[tuple[str, str], ...] = parts[0].headers if parts else ()
 

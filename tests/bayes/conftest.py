@@ -22,6 +22,7 @@ def _pure_twins() -> SimpleNamespace:
 
     return SimpleNamespace(
         tokenize=tokenizer.tokenize_py,
+        tokenize_views=tokenizer.tokenize_views_py,
         tokenize_text=tokenizer.tokenize_text_py,
         token_id=tokenizer.token_id_py,
         combine=combine,

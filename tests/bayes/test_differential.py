@@ -26,6 +26,7 @@ FRAGMENTS = [
     "İstanbul", "ΑΣ", "Σ", "ς", "ß", "ǅ", "ﬃ", "K", "Ⅻ", "٣٤٥", "x²", "ÀÉÎÕÜ",
     "\udc80", "\udcff", "\ud800", "😀", "𝔘𝔫𝔦𝔠𝔬𝔡𝔢", "𐐀𐐁", "中文字符", "a", "ab", "abc",
     "word", "WORD", "twelve_chars", "thirteenchars", "supercalifragilistic",
+    "List-Id", "X-Spam-Flag", "received", " X-Keywords ", "X-Mailer", "İ",
 ]  # fmt: skip
 
 any_char = st.characters(min_codepoint=0, max_codepoint=0x10FFFF, exclude_categories=())
@@ -59,6 +60,7 @@ SETTINGS = settings(max_examples=400, deadline=None, suppress_health_check=[Heal
 @given(features)
 def test_generated_input(bayes_native, features):
     assert bayes_native.tokenize(features) == tokenizer.tokenize_py(features)
+    assert bayes_native.tokenize_views(features) == tokenizer.tokenize_views_py(features)
 
 
 @SETTINGS
@@ -90,6 +92,7 @@ def test_spamassassin_corpus(bayes_native, spamassassin):
         name
         for _, name, features in spamassassin
         if bayes_native.tokenize(features) != tokenizer.tokenize_py(features)
+        or bayes_native.tokenize_views(features) != tokenizer.tokenize_views_py(features)
     ]
     assert differ == []
 

@@ -23,11 +23,19 @@ def _id(token: str) -> int:
     return mmh3.hash64(token.encode("utf-8", "surrogatepass"), seed=0, signed=True)[0]
 
 
+def _ids(tokens: set[str]) -> array[int]:
+    return array("q", sorted({_id(t) for t in tokens}))
+
+
 def _expect(features: TokenizerInput, tokens: set[str], bayes_native) -> None:
     assert token_strings(features) == tokens
-    ids = array("q", sorted({_id(t) for t in tokens}))
+    ids = _ids(tokens)
     assert tokenizer.tokenize_py(features) == ids
     assert bayes_native.tokenize(features) == ids
+    text, header = tokenizer.token_views(features)
+    assert text | header == tokens and not text & header
+    assert tokenizer.tokenize_views_py(features) == (_ids(text), _ids(header))
+    assert bayes_native.tokenize_views(features) == (_ids(text), _ids(header))
 
 
 def test_words_lowercase_length_window_and_bigrams(bayes_native):
@@ -138,7 +146,7 @@ def test_part_headers(bayes_native):
     features = TokenizerInput(
         content_types=("Text/HTML; charset=UTF-8", "multipart/alternative", " ; x"),
         charsets=(" UTF-8 ", ""),
-        header_names=("X-Mailer", "Received", "  "),
+        header_names=("X-Mailer", "Message-ID", "  "),
     )
     _expect(
         features,
@@ -146,7 +154,7 @@ def test_part_headers(bayes_native):
             NO_FROM,
             "ct:text/html", "ct:multipart/alternative",
             "charset:utf-8",
-            "header:x-mailer", "header:received",
+            "header:x-mailer", "header:message-id",
         },
         bayes_native,
     )  # fmt: skip
@@ -179,6 +187,79 @@ def test_url_pieces(bayes_native):
         },
         bayes_native,
     )  # fmt: skip
+
+
+def test_header_names_added_on_the_way_make_no_tokens(bayes_native):
+    """Delivery, mailing-list, scanner and mail-client headers say where a message was
+    collected, not what it is: only headers the sender wrote are tokens."""
+    features = TokenizerInput(
+        header_names=(
+            "X-Mailer",
+            "Message-ID",
+            "X-MSMail-Priority",
+            "Date",
+            "Received",
+            "Return-Path",
+            "Delivered-To",
+            "X-Original-To",
+            "Precedence",
+            "List-Id",
+            "List-Unsubscribe",
+            "X-List-Help",
+            "X-Beenthere",
+            "X-Mailman-Version",
+            "Errors-To",
+            "Sender",
+            "X-Spam-Status",
+            "X-Spam-Level",
+            "X-Virus-Scanned",
+            "Status",
+            "X-Status",
+            "X-Keywords",
+            "X-UID",
+            "X-VM-Labels",
+            " LIST-POST ",
+        )
+    )
+    _expect(
+        features,
+        {
+            NO_FROM,
+            "header:x-mailer", "header:message-id", "header:x-msmail-priority", "header:date",
+        },
+        bayes_native,
+    )  # fmt: skip
+    assert tokenizer.header_name_kept(" X-Mailer ") == "x-mailer"
+    assert tokenizer.header_name_kept("List-Archive") == ""
+
+
+def test_views_split_text_from_headers(bayes_native):
+    """The text view holds what the message says, the header view who sent it and how."""
+    features = TokenizerInput(
+        subject="Cheap offer",
+        from_addr="Bob@Example.com",
+        from_name="Bob",
+        received=("from relay.example.net ([192.0.2.1])",),
+        content_types=("text/plain",),
+        charsets=("utf-8",),
+        header_names=("X-Mailer",),
+        texts=("buy now",),
+        uris=("http://shop.example/deal",),
+    )
+    text, header = tokenizer.token_views(features)
+    assert text == {
+        "buy", "now", "buy now", "subject:cheap", "subject:offer", "subject:cheap offer",
+        "url:scheme:http", "url:host:shop.example", "url:host:example", "url:path:deal",
+    }  # fmt: skip
+    assert header == {
+        "from:addr:bob@example.com", "from:domain:example.com", "from:domain:com",
+        "from:name:bob",
+        "received:host:relay.example.net", "received:host:example.net", "received:host:net",
+        "received:ip:192", "received:ip:192.0", "received:ip:192.0.2", "received:ip:192.0.2.1",
+        "ct:text/plain", "charset:utf-8", "header:x-mailer",
+    }  # fmt: skip
+    _expect(features, text | header, bayes_native)
+    assert bayes_native.tokenize_views(TokenizerInput()) == (array("q"), _ids({NO_FROM}))
 
 
 def test_ids_are_sorted_unique_int64(bayes_native):

@@ -96,6 +96,17 @@ CASES = [
     Case("BAYES_99", BASE, BASE, {"bayes": 0.995}, {"bayes": 0.97}),
     Case("BAYES_999", BASE, BASE, {"bayes": 0.9995}, {"bayes": 0.995}),
     Case("BAYES_9999", BASE, BASE, {"bayes": 0.99995}, {"bayes": 0.9995}),
+    # the header view: each test reads its own view, not the text's
+    Case("BAYES_HDR_00", BASE, BASE, {"bayes_header": 0.001}, {"bayes": 0.001}),
+    Case("BAYES_HDR_000", BASE, BASE, {"bayes_header": 0.0005}, {"bayes_header": 0.001}),
+    Case("BAYES_HDR_05", BASE, BASE, {"bayes_header": 0.03}, {"bayes": 0.03}),
+    Case("BAYES_HDR_20", BASE, BASE, {"bayes_header": 0.1}, {"bayes_header": 0.3}),
+    Case("BAYES_HDR_50", BASE, BASE, {"bayes": 0.9, "bayes_header": 0.5}, {"bayes_header": 0.9}),
+    Case("BAYES_HDR_80", BASE, BASE, {"bayes_header": 0.85}, {"bayes": 0.85}),
+    Case("BAYES_HDR_95", BASE, BASE, {"bayes_header": 0.97}, {"bayes_header": 0.9}),
+    Case("BAYES_HDR_99", BASE, BASE, {"bayes_header": 0.995}, {"bayes": 0.995}),
+    Case("BAYES_HDR_999", BASE, BASE, {"bayes_header": 0.9995}, {"bayes_header": 0.995}),
+    Case("BAYES_HDR_9999", BASE, BASE, {"bayes_header": 0.99995}, {"bayes_header": 0.9995}),
     # missing and forged headers
     Case("MISSING_DATE", mail(headers={"Date": None}), BASE),
     Case("MISSING_MID", mail(headers={"Message-ID": None}), BASE),
@@ -477,13 +488,18 @@ CASES = [
 def results(
     raw: bytes,
     bayes: float | None = None,
+    bayes_header: float = 0.5,
     now: float = ARRIVAL + 60,
     envelope: Envelope = Envelope(),  # noqa: B008
     languages=(),
     relays=(),
 ) -> dict[str, float]:
     view = MailView(raw, envelope=envelope, now=now, languages=languages, bounce_relays=relays)
-    view.bayes_probability = bayes
+    if bayes is not None:
+        view.bayes_probability = bayes
+        view.bayes_views = {"text": bayes, "header": bayes_header}
+    elif bayes_header is not None:
+        view.bayes_views = {"header": bayes_header}
     return RULES.run(view)
 
 
