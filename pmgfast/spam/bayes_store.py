@@ -42,6 +42,8 @@ import time
 from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from itertools import compress
+from operator import not_
 from typing import Protocol
 
 import psycopg
@@ -54,6 +56,10 @@ __all__ = [
 ]
 
 Ids = array  # array('q') of token ids
+
+_SPAM_LINE = "%d\t%d\t0\n"  # COPY lines of the deltas: token, spam, ham
+_HAM_LINE = "%d\t0\t%d\n"
+_BOTH_LINE = "%d\t%d\t%d\n"
 
 # What a MERGE may meet when another learner writes the same tokens at the same time: a new
 # token it inserted meanwhile, a lock cycle, a row it deleted (older 15.x releases).
@@ -101,6 +107,11 @@ class TokenStore(Protocol):
     def dump(self) -> Iterator[tuple[int, int, int]]:
         """Every token as (id, spam, ham)."""
         ...
+
+
+def _absent(keys: set[int], counter: Counter[int]) -> Iterator[bool]:
+    """For each of ``counter``'s keys in order, whether it is not in ``keys`` (in C)."""
+    return map(not_, map(keys.__contains__, counter.keys()))
 
 
 class MemoryTokenStore:
@@ -286,27 +297,33 @@ class PgTokenStore:
     def _delta_lines(self) -> str:
         """The pending deltas as ``COPY`` text lines ``token<TAB>spam<TAB>ham``.
 
-        A batch of one class (``pmgfast bayes learn --spam DIR``) is formatted by ``str.join``
-        over the counter's items, in C; a mixed batch joins the two counters per token only for
-        the tokens both hold. Zero deltas (learned and forgotten in one batch) are skipped by
-        the merge, not here.
+        Formatted by ``str.join`` over ``map``/``compress``/``zip`` of the counters, so the
+        loop per token runs in C; a mixed batch writes the tokens of both classes on lines of
+        their own. Zero deltas (learned and forgotten in one batch) are skipped
+        by the merge, not here.
         """
         spam, ham = self._dspam, self._dham
         if not ham:
-            return "".join(map("%d\t%d\t0\n".__mod__, spam.items()))
+            return "".join(map(_SPAM_LINE.__mod__, spam.items()))
         if not spam:
-            return "".join(map("%d\t0\t%d\n".__mod__, ham.items()))
-        both = spam.keys() & ham.keys()
-        if not both:
-            return "".join(map("%d\t%d\t0\n".__mod__, spam.items())) + "".join(
-                map("%d\t0\t%d\n".__mod__, ham.items())
-            )
-        only_spam = ((t, n) for t, n in spam.items() if t not in both)
-        only_ham = ((t, n) for t, n in ham.items() if t not in both)
-        return (
-            "".join(map("%d\t%d\t0\n".__mod__, only_spam))
-            + "".join(map("%d\t0\t%d\n".__mod__, only_ham))
-            + "".join([f"{t}\t{spam[t]}\t{ham[t]}\n" for t in both])
+            return "".join(map(_HAM_LINE.__mod__, ham.items()))
+        both = spam.keys() & ham.keys()  # few: the words of both classes in one batch
+        return "".join(
+            [
+                "".join(map(_SPAM_LINE.__mod__, compress(spam.items(), _absent(both, spam)))),
+                "".join(map(_HAM_LINE.__mod__, compress(ham.items(), _absent(both, ham)))),
+                "".join(
+                    map(
+                        _BOTH_LINE.__mod__,
+                        zip(
+                            both,
+                            map(spam.__getitem__, both),
+                            map(ham.__getitem__, both),
+                            strict=True,
+                        ),
+                    )
+                ),
+            ]
         )
 
     def flush(self) -> None:
