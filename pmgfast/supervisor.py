@@ -23,6 +23,7 @@ from typing import Protocol, TextIO
 from pmgfast.config import ConfigError, Settings
 from pmgfast.db import migrate
 from pmgfast.db.connect import Database, redact
+from pmgfast.housekeeping import Plan as HousekeepingPlan
 from pmgfast.paths import Paths
 
 
@@ -180,9 +181,60 @@ class ClamavStatus:
         return self.state
 
 
+@dataclass
+class HousekeepingService:
+    """Periodic maintenance (:mod:`pmgfast.housekeeping`: the tracking index as the log grows,
+    greylist expiry) in a child process at low priority (nice 10, idle I/O), so it never holds
+    up the mail path; a failed job is logged by the child and tried again next period."""
+
+    plan: HousekeepingPlan
+    name: str = "housekeeping"
+    timeout: float = 10.0
+    process: subprocess.Popen[bytes] | None = None
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, paths: Paths, database: Database
+    ) -> HousekeepingService:
+        conf = settings.pmg
+        return cls(
+            HousekeepingPlan(
+                index_dir=str(paths.state_dir / "tracking-index"),
+                tracking_log=str(conf.get("pmgfast", "tracking_log")),
+                index_interval=float(conf.get("pmgfast", "housekeeping_index_interval") or 0),
+                greylist_interval=float(conf.get("pmgfast", "housekeeping_greylist_interval") or 0),
+                dsn=database.dsn,
+            )
+        )
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "pmgfast.housekeeping", self.plan.to_json()],
+            stdin=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent,
+        )
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(self.timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def describe(self) -> str:
+        pid = self.process.pid if self.process is not None else "-"
+        return f"{self.plan.describe()} (pid {pid}, low priority)"
+
+
 def services_for(settings: Settings, paths: Paths) -> list[Service]:
     """The services ``pmgfast start`` runs, in start order."""
-    services: list[Service] = [DatabaseService(Database.choose(settings, paths))]
+    database = Database.choose(settings, paths)
+    services: list[Service] = [DatabaseService(database)]
     if not settings.pmg.get("admin", "demo"):  # PMG: demo mode does not start the filter
         services.append(ClamavStatus(settings))
         services.append(
@@ -192,6 +244,7 @@ def services_for(settings: Settings, paths: Paths) -> list[Service]:
                 int(settings.pmg.get("mail", "max_filters") or 0),
             )
         )
+    services.append(HousekeepingService.from_settings(settings, paths, database))
     return services
 
 

@@ -559,6 +559,33 @@ KEYS: tuple[Key, ...] = (
         "Write the filter's log lines (pmg-smtp-filter vocabulary) to this file instead of "
         "syslog (facility mail).",
     ),
+    # housekeeping (issue 9: the tracking index grows with the log; greylist expiry)
+    _string(
+        "pmgfast",
+        "tracking_log",
+        "/var/log/syslog",
+        "The mail log the tracking center reads and indexes: the base of its rotated series "
+        "(BASE, BASE.1, BASE.2.gz, ...).",
+        pattern=r"/([^/\0]+/)*[^/\0]+",
+    ),
+    _integer(
+        "pmgfast",
+        "housekeeping_index_interval",
+        60,
+        "Seconds between updates of the tracking index from pmgfast.tracking_log by the "
+        "housekeeping process (low priority, beside the mail path); 0: never.",
+        minimum=0,
+        maximum=86400,
+    ),
+    _integer(
+        "pmgfast",
+        "housekeeping_greylist_interval",
+        3600,
+        "Seconds between greylist expiries (expired triples become statistics and are "
+        "deleted) by the housekeeping process; 0: never.",
+        minimum=0,
+        maximum=86400,
+    ),
     # network checks (issue 7: DNSBL, URIBL, SPF, DKIM, DMARC)
     _string(
         "pmgfast",
