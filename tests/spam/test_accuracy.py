@@ -22,10 +22,13 @@ def test_small_cross_validation(corpus):
     engine = result.engine_metrics()
     bayes = result.bayes_metrics()
     assert engine.n_ham > 1200 and engine.n_spam > 500
-    assert engine.fp_rate <= 0.01, engine.summary()
-    assert engine.fn_rate <= 0.10, engine.summary()
-    assert engine.one_minus_auc <= 0.005, engine.summary()
-    assert bayes.one_minus_auc <= 0.005, bayes.summary()
+    # measured: FP 3 of 1258 (0.24 %), FN 32 of 569 (5.6 %), 1 - AUC 0.044 % (Bayes alone
+    # 0.056 %). The bounds leave room for noise, not for losing the two Bayes views: judged
+    # in one, the same run had FN 53 (9.3 %) and 1 - AUC 0.16 %.
+    assert engine.fp_rate <= 0.005, engine.summary()
+    assert engine.fn_rate <= 0.08, engine.summary()
+    assert engine.one_minus_auc <= 0.001, engine.summary()
+    assert bayes.one_minus_auc <= 0.002, bayes.summary()
     assert set(result.neutralised) == {"DATE_STALE_30D"}
     text = evaluate.format_report(result, show_errors=3)
     assert "pmgfast engine" in text and "DATE_STALE_30D" in text
