@@ -56,12 +56,12 @@ test-rust:
 test-python:
 	@date +"== %T $@"
 	@mkdir -p $(LOGS)
-	$(PYTEST) -q | tee $(LOGS)/pytest.log
+	$(PYTEST) -q --durations=15 | tee $(LOGS)/pytest.log
 
 test-pure:
 	@date +"== %T $@"
 	@mkdir -p $(LOGS)
-	PMGFAST_NO_EXTENSIONS=1 $(PYTEST) -q | tee $(LOGS)/pytest-pure.log
+	PMGFAST_NO_EXTENSIONS=1 $(PYTEST) -q --durations=15 | tee $(LOGS)/pytest-pure.log
 
 bench:
 	$(PY) -m bench
