@@ -56,7 +56,8 @@ its own verdict, the score engine gives each a bounded number of points (the ``B
 reported: their log-odds added, as for independent experts, each view's capped at
 :data:`VIEW_LOGIT_LIMIT` so that a single saturated view cannot make the other irrelevant.
 Measured by 5-fold cross-validation (``pmgfast bayes eval``): engine 1 - AUC 0.076 % ->
-0.026 %, false negatives 51 -> 29 at 4 false positives, on both halves of the folds.
+0.027 %, false negatives 51 -> 29 at 4 false positives (folds 1-2: 20 -> 11, folds 3-5:
+31 -> 18).
 
 This module is the pure twin and the dispatch: the clue loop runs in the compiled
 ``pmgfast.bayes._tokenizer`` (``ext/bayes_combiner.pxi``) when it is built. Both evaluate the
