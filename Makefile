@@ -35,6 +35,7 @@ lint: lint-python lint-rust
 lint-python:
 	@date +"== %T $@"
 	$(VENV)/bin/ruff check pmgfast tests bench setup.py
+	$(VENV)/bin/ruff format --check pmgfast tests bench setup.py
 	$(VENV)/bin/mypy
 
 lint-rust:

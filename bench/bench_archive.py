@@ -17,8 +17,16 @@ from pmgfast.archive import list_archive, pure_list_archive
 from tests.archive.build import clamav, make_cpio, make_tar, make_zip
 
 CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
-CLAMAV = ["clam.zip", "clam.bz2.zip", "clam.tar.gz", "clam.exe_and_mail.tar.gz", "clam.exe.bz2",
-          "clam.newc.cpio", "clam.odc.cpio", "clam_cache_emax.tgz"]
+CLAMAV = [
+    "clam.zip",
+    "clam.bz2.zip",
+    "clam.tar.gz",
+    "clam.exe_and_mail.tar.gz",
+    "clam.exe.bz2",
+    "clam.newc.cpio",
+    "clam.odc.cpio",
+    "clam_cache_emax.tgz",
+]
 
 
 def workloads() -> dict[str, list[tuple[str, bytes]]]:
@@ -57,17 +65,23 @@ def run(quick: bool) -> list[Result]:
         pure_s = best_time(listed_pure, repeat=repeat, min_seconds=0.1 if quick else 0.3)
         size = sum(len(d) for _, d in archives)
         members = sum(len(list_archive(d, n).members) for n, d in archives)
-        results.append(Result(
-            area="archive",
-            name=f"list {label}",
-            unit="archives/s",
-            value=len(archives) / native_s,
-            baseline=len(archives) / pure_s,
-            baseline_name="zipfile/tarfile/gzip/bz2/lzma",
-            agreed=agreed,
-            extra={"archives": len(archives), "members": members, "bytes": size,
-                   "native_MB_per_s": size / native_s / 1e6},
-        ))
+        results.append(
+            Result(
+                area="archive",
+                name=f"list {label}",
+                unit="archives/s",
+                value=len(archives) / native_s,
+                baseline=len(archives) / pure_s,
+                baseline_name="zipfile/tarfile/gzip/bz2/lzma",
+                agreed=agreed,
+                extra={
+                    "archives": len(archives),
+                    "members": members,
+                    "bytes": size,
+                    "native_MB_per_s": size / native_s / 1e6,
+                },
+            )
+        )
     return results
 
 

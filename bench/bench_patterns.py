@@ -30,9 +30,19 @@ CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus" / "
 _RULE = re.compile(rb"^\s*(?:body|rawbody)\s+(\S+)\s+(?!eval:)(\S.*?)\s*$")
 _PERL_QUOTE = re.compile(r"\\Q(.*?)(?:\\E|$)")
 _POSIX = {
-    "alpha": "a-zA-Z", "digit": "0-9", "alnum": "a-zA-Z0-9", "upper": "A-Z", "lower": "a-z",
-    "space": r"\s", "punct": r"!-/:-@\[-`{-~", "xdigit": "0-9A-Fa-f", "word": r"\w",
-    "print": r"\x20-\x7e", "graph": r"\x21-\x7e", "cntrl": r"\x00-\x1f\x7f", "blank": r" \t",
+    "alpha": "a-zA-Z",
+    "digit": "0-9",
+    "alnum": "a-zA-Z0-9",
+    "upper": "A-Z",
+    "lower": "a-z",
+    "space": r"\s",
+    "punct": r"!-/:-@\[-`{-~",
+    "xdigit": "0-9A-Fa-f",
+    "word": r"\w",
+    "print": r"\x20-\x7e",
+    "graph": r"\x21-\x7e",
+    "cntrl": r"\x00-\x1f\x7f",
+    "blank": r" \t",
 }
 
 
@@ -49,9 +59,11 @@ class Rule:
 def perl_to_python(body: str) -> str:
     """Python ``re`` syntax for a Perl regex body (the parts SpamAssassin's rules use)."""
     body = _PERL_QUOTE.sub(lambda m: re.escape(m.group(1)), body)
-    body = re.sub(r"\[:(\^?)(\w+):\]",
-                  lambda m: _POSIX.get(m.group(2), m.group(0)) if not m.group(1) else m.group(0),
-                  body)
+    body = re.sub(
+        r"\[:(\^?)(\w+):\]",
+        lambda m: _POSIX.get(m.group(2), m.group(0)) if not m.group(1) else m.group(0),
+        body,
+    )
     body = body.replace(r"\z", r"\Z").replace(r"\h", r"[ \t]").replace(r"\e", r"\x1b")
     body = re.sub(r"\\x\{([0-9A-Fa-f]{1,6})\}", lambda m: f"\\U{int(m.group(1), 16):08x}", body)
     return re.sub(r"\(\?<(?=[A-Za-z_])", "(?P<", body)
@@ -68,7 +80,7 @@ def _split_rule(spec: str) -> tuple[str, str] | None:
     end = spec.rfind(closer)
     if end <= 0:
         return None
-    flags = spec[end + 1:]
+    flags = spec[end + 1 :]
     if not re.fullmatch(r"[imsx]*", flags):
         return None
     return spec[1:end], flags

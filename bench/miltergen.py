@@ -92,9 +92,7 @@ def drive(
                                 messages[index],
                                 macros={"i": f"Q{n:X}"},
                             )
-                            assert data is not None, (
-                                "the milter answers before end of message"
-                            )
+                            assert data is not None, "the milter answers before end of message"
                             encoded[index] = data
                         start = time.perf_counter()
                         answer = client.send_prepared(data)

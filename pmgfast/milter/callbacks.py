@@ -34,9 +34,7 @@ from pmgfast.pipeline import Pipeline, Recipient, Reply
 log = logging.getLogger(__name__)
 
 GATE = "pmgfast-gate"  # {daemon_name} of a receiving smtpd that only runs the RCPT stage
-RecipientCheck = Callable[
-    [Connection, MessageContext, str, bool], tuple[str, str, str] | None
-]
+RecipientCheck = Callable[[Connection, MessageContext, str, bool], tuple[str, str, str] | None]
 
 
 @dataclass
@@ -48,9 +46,7 @@ class Runtime:
     spill_size: int
     maxsize: int
     spill_dir: Path | None = None
-    on_message: Callable[[], None] = lambda: (
-        None
-    )  # called after each message (recycling)
+    on_message: Callable[[], None] = lambda: None  # called after each message (recycling)
     # The RCPT stage (issue 11: greylisting, SPF, whitelist): None lets a recipient through,
     # else the (code, extended code, text) Postfix answers it with. With a check set, the
     # milter asks Postfix to wait for its RCPT answers.
@@ -129,9 +125,7 @@ class Session(Milter.Base):
     @Milter.noreply
     def envrcpt(self, to: str, *params: str) -> int:
         if self.msg is not None:
-            recipient = Recipient(
-                strip_brackets(to), esmtp_params(params, KEEP_RCPT_PARAMS)
-            )
+            recipient = Recipient(strip_brackets(to), esmtp_params(params, KEEP_RCPT_PARAMS))
             check = self.runtime.recipient_check
             if check is not None and not self._protocol & Milter.P_NR_RCPT:
                 refused = self._check_recipient(check, recipient.address)
@@ -165,9 +159,7 @@ class Session(Milter.Base):
         return Milter.CONTINUE
 
     @Milter.noreply
-    def header(
-        self, field: str, value: str
-    ) -> int:  # declares NR_HDR; header_bytes is used
+    def header(self, field: str, value: str) -> int:  # declares NR_HDR; header_bytes is used
         return Milter.CONTINUE
 
     def header_bytes(self, fld: str, val: bytes) -> int:
@@ -216,11 +208,7 @@ class Session(Milter.Base):
         for address in reply.remove:
             self.delrcpt(msg.original_recipient(address))
         for op in reply.header_ops:
-            value = (
-                op.value.decode("utf-8", "surrogateescape")
-                if op.value is not None
-                else ""
-            )
+            value = op.value.decode("utf-8", "surrogateescape") if op.value is not None else ""
             if op.index == 0:
                 self.addheader(op.name, value)
             else:

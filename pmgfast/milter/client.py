@@ -115,9 +115,7 @@ def parse_spec(spec: str) -> tuple[int, object]:
         port, _, host = rest.partition("@")
         family = socket.AF_INET6 if kind == "inet6" else socket.AF_INET
         return family, (host.strip("[]") or "127.0.0.1", int(port))
-    raise ValueError(
-        f"unknown milter socket {spec!r} (inet:PORT@HOST, inet6:, unix:/PATH)"
-    )
+    raise ValueError(f"unknown milter socket {spec!r} (inet:PORT@HOST, inet6:, unix:/PATH)")
 
 
 class MilterClient:
@@ -179,11 +177,7 @@ class MilterClient:
         while True:
             command, data = self._recv_packet()
             if command in FINAL:
-                reply = (
-                    data.rstrip(b"\0").decode("utf-8", "replace")
-                    if command == b"y"
-                    else ""
-                )
+                reply = data.rstrip(b"\0").decode("utf-8", "replace") if command == b"y" else ""
                 return StageResult(FINAL[command], reply, modifications)
             if command == b"p":  # progress: keep waiting
                 continue
@@ -259,12 +253,8 @@ class MilterClient:
 
         steps: list[tuple[bytes, int]] = []
         if self._wants(P_NOMAIL):
-            args = _cstr(f"<{sender}>") + b"".join(
-                _cstr(p) for p in sender_params or []
-            )
-            steps.append(
-                (_macro_packet(C_MAIL, mail_macros) + _packet(C_MAIL, args), P_NR_MAIL)
-            )
+            args = _cstr(f"<{sender}>") + b"".join(_cstr(p) for p in sender_params or [])
+            steps.append((_macro_packet(C_MAIL, mail_macros) + _packet(C_MAIL, args), P_NR_MAIL))
         if self._wants(P_NORCPT):
             for rcpt in recipients:
                 steps.append((_packet(C_RCPT, _cstr(f"<{rcpt}>")), P_NR_RCPT))
@@ -278,9 +268,7 @@ class MilterClient:
             steps.append((_packet(C_EOH), P_NR_EOH))
         if self._wants(P_NOBODY):
             for start in range(0, len(body), MAX_BODY_CHUNK):
-                steps.append(
-                    (_packet(C_BODY, body[start : start + MAX_BODY_CHUNK]), P_NR_BODY)
-                )
+                steps.append((_packet(C_BODY, body[start : start + MAX_BODY_CHUNK]), P_NR_BODY))
         for packets, nr_flag in steps:
             early = stage(packets, nr_flag)
             if early is not None and early.action != "continue":
@@ -341,9 +329,7 @@ def _decode_modification(command: bytes, data: bytes) -> tuple[object, ...]:
         parts = data[4:].split(b"\0")
         return (index, _text(parts[0]), _text(parts[1]) if len(parts) > 1 else "")
     parts = data.split(b"\0")
-    return (
-        tuple(_text(p) for p in parts[:-1]) if data.endswith(b"\0") else (_text(data),)
-    )
+    return tuple(_text(p) for p in parts[:-1]) if data.endswith(b"\0") else (_text(data),)
 
 
 def _text(data: bytes) -> str:
@@ -366,9 +352,7 @@ def split_message(raw: bytes) -> tuple[bytes, bytes]:
     return head, body
 
 
-def parse_headers(
-    head: bytes, keep_leading_space: bool = False
-) -> list[tuple[bytes, bytes]]:
+def parse_headers(head: bytes, keep_leading_space: bool = False) -> list[tuple[bytes, bytes]]:
     """The header fields of a header block as (name, value), continuation lines kept with
     ``\\n`` between them (as Postfix hands them to a milter)."""
     fields: list[tuple[bytes, bytes]] = []

@@ -33,9 +33,7 @@ def strip_brackets(address: str) -> str:
     return address
 
 
-def esmtp_params(
-    params: tuple[str, ...], keep: tuple[str, ...]
-) -> tuple[tuple[str, str], ...]:
+def esmtp_params(params: tuple[str, ...], keep: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     out = []
     for param in params:
         key, _, value = param.partition("=")
@@ -81,9 +79,7 @@ class MessageContext:
     sender_params: tuple[tuple[str, str], ...]
     body: BodyBuffer
     authenticated: bool = False
-    recipients: list[tuple[str, Recipient]] = field(
-        default_factory=list
-    )  # (as given, parsed)
+    recipients: list[tuple[str, Recipient]] = field(default_factory=list)  # (as given, parsed)
     headers: list[tuple[bytes, bytes]] = field(default_factory=list)
     header_size: int = 0
     filter_id: str = field(default_factory=lambda: file_uid()[0])
@@ -102,10 +98,7 @@ class MessageContext:
     def raw(self) -> bytes:
         """The message as received: header block, blank line, body."""
         head = b"".join(
-            name
-            + b":"
-            + value.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
-            + b"\r\n"
+            name + b":" + value.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n") + b"\r\n"
             for name, value in self.headers
         )
         return head + b"\r\n" + self.body.getvalue()
@@ -117,12 +110,8 @@ class MessageContext:
                 return given
         return f"<{address}>"
 
-    def mail(
-        self, conn: Connection, direction: Direction, queue_id: str | None
-    ) -> Mail:
-        trusted, mode = direction.classify(
-            conn.daemon_name, conn.daemon_port, self.authenticated
-        )
+    def mail(self, conn: Connection, direction: Direction, queue_id: str | None) -> Mail:
+        trusted, mode = direction.classify(conn.daemon_name, conn.daemon_port, self.authenticated)
         envelope = Envelope(
             sender=self.sender,
             recipients=tuple(dict((r.address, r) for _, r in self.recipients).values()),

@@ -116,9 +116,7 @@ class Worker:
     status_fd: int
     control_fd: int
     listen_fd: int
-    on_ready: Callable[
-        [], Callable[[], None]
-    ]  # builds the runtime, returns its shutdown
+    on_ready: Callable[[], Callable[[], None]]  # builds the runtime, returns its shutdown
     messages: Callable[[], int] = lambda: 0
     sessions: Callable[[], int] = lambda: 0
     baseline: float = field(default_factory=rss_mib)
@@ -255,9 +253,7 @@ class Pool:
     ) -> None:
         self.spec = spec
         self.factory = factory
-        self.start_worker = (
-            start_worker  # in the child: set up the runtime, return shutdown
-        )
+        self.start_worker = start_worker  # in the child: set up the runtime, return shutdown
         self.reload = reload  # in the master, on SIGHUP, before new workers start
         self.announce = announce
         self.workers: dict[int, WorkerInfo] = {}
@@ -399,9 +395,7 @@ class Pool:
             finally:
                 os._exit(1)
         os.close(control_r)
-        self.workers[pid] = WorkerInfo(
-            pid, self.generation, time.monotonic(), control_w
-        )
+        self.workers[pid] = WorkerInfo(pid, self.generation, time.monotonic(), control_w)
 
     def _reap(self) -> None:
         while True:
@@ -419,9 +413,7 @@ class Pool:
                 self.respawn_delay = 0.0
                 continue
             lived = time.monotonic() - info.started
-            self.announce(
-                f"worker {pid} died ({_describe(status)}); starting a new one"
-            )
+            self.announce(f"worker {pid} died ({_describe(status)}); starting a new one")
             if lived < 2.0:
                 self.respawn_delay = min(10.0, max(0.5, self.respawn_delay * 2))
                 time.sleep(self.respawn_delay)
@@ -430,9 +422,7 @@ class Pool:
 
     def _serving(self) -> int:
         return sum(
-            1
-            for w in self.workers.values()
-            if not w.retiring and w.generation == self.generation
+            1 for w in self.workers.values() if not w.retiring and w.generation == self.generation
         )
 
     def _fill(self) -> None:

@@ -18,9 +18,7 @@ from typing import BinaryIO
 class BodyBuffer:
     """The body of one message as it arrives."""
 
-    def __init__(
-        self, spill_size: int, maxsize: int, spill_dir: Path | None = None
-    ) -> None:
+    def __init__(self, spill_size: int, maxsize: int, spill_dir: Path | None = None) -> None:
         self.spill_size = spill_size
         self.maxsize = maxsize
         self.spill_dir = spill_dir

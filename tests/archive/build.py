@@ -10,8 +10,10 @@ import tarfile
 import zipfile
 from pathlib import Path
 
-XOR_KEY = (b"bhcftqarohcdiayfohalohkgmoefxrrgfnczssgybajvkzjaahpfrlqsratkhhfvpxytculmwgmtyz"
-           b"ujlbjlgrhtwxhzpjazlibbwepffyjyfkjwzyofgpopoueurinpdujkphxwhnaxfkaiwrpzdqsnwughtejr")
+XOR_KEY = (
+    b"bhcftqarohcdiayfohalohkgmoefxrrgfnczssgybajvkzjaahpfrlqsratkhhfvpxytculmwgmtyz"
+    b"ujlbjlgrhtwxhzpjazlibbwepffyjyfkjwzyofgpopoueurinpdujkphxwhnaxfkaiwrpzdqsnwughtejr"
+)
 
 Files = list[tuple[str, bytes]]
 
@@ -22,8 +24,9 @@ def clamav(corpus: Path, name: str) -> bytes:
     return bytes(b ^ XOR_KEY[i % len(XOR_KEY)] for i, b in enumerate(raw))
 
 
-def make_zip(files: Files, method: int = zipfile.ZIP_DEFLATED, encrypted: tuple[str, ...] = ()
-             ) -> bytes:
+def make_zip(
+    files: Files, method: int = zipfile.ZIP_DEFLATED, encrypted: tuple[str, ...] = ()
+) -> bytes:
     """A zip of ``files``; members named in ``encrypted`` get the encryption flag set (their
     content stays plain: enough for listers, which must not try to read it)."""
     out = io.BytesIO()
@@ -37,7 +40,7 @@ def make_zip(files: Files, method: int = zipfile.ZIP_DEFLATED, encrypted: tuple[
         for signature, flags_at, name_at in ((b"PK\x03\x04", 6, 30), (b"PK\x01\x02", 8, 46)):
             pos = data.find(signature)
             while pos >= 0:
-                if data[pos + name_at:pos + name_at + len(name)] == name.encode():
+                if data[pos + name_at : pos + name_at + len(name)] == name.encode():
                     data[pos + flags_at] |= 0x1
                 pos = data.find(signature, pos + 4)
     return bytes(data)

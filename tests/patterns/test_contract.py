@@ -33,32 +33,32 @@ CASES = [
     (r"(?m)^b$", False, False, "a\nb\nc", True),
     (r"\bword\b", False, False, "a word.", True),
     (r"\bword\b", False, False, "swordfish", False),
-    (r"\w+", True, False, "été", False),       # \w is ASCII only
-    (r"\d", False, False, "٣", False),          # Arabic-Indic digit is not \d
-    (r"\s", False, False, "\u00a0", False),     # NBSP is not \s
+    (r"\w+", True, False, "été", False),  # \w is ASCII only
+    (r"\d", False, False, "٣", False),  # Arabic-Indic digit is not \d
+    (r"\s", False, False, "\u00a0", False),  # NBSP is not \s
     (r"\s", False, False, "\x0b", True),
-    (r"k", False, True, "\u212a", False),       # Kelvin sign does not fold to k
-    (r"é", False, True, "É", False),            # case folding is ASCII only
+    (r"k", False, True, "\u212a", False),  # Kelvin sign does not fold to k
+    (r"é", False, True, "É", False),  # case folding is ASCII only
     (r"[a-c]+", True, True, "AbC", True),
     (r"[^a]", True, True, "A", False),
-    (r".", True, False, "€", True),             # . is one code point
+    (r".", True, False, "€", True),  # . is one code point
     (r"foo(?!bar)", False, False, "foobar", False),
     (r"foo(?!bar)", False, False, "foobaz", True),
     (r"(?<=x)y", False, False, "xy", True),
     (r"(\w)\1", False, False, "abba", True),
     (r"(\w)\1", False, False, "abab", False),
-    (r"(?i)(a)\1", False, False, "aA", True),   # case-insensitive back-reference (Python's re)
+    (r"(?i)(a)\1", False, False, "aA", True),  # case-insensitive back-reference (Python's re)
     (r"(a)?(?(1)b|c)", True, False, "c", True),  # conditional group (Python's re)
     (r"a++b", False, False, "aaab", True),
     (r"(?>a+)ab", False, False, "aaab", False),
     (r"\Bx", False, False, "", False),
-    (r"\B", False, False, "", False),          # Python: \B never matches an empty subject
+    (r"\B", False, False, "", False),  # Python: \B never matches an empty subject
     (r"", True, False, "", True),
     (r"a{,2}b", True, False, "aab", True),
     (r"a{", False, False, "a{", True),
     (r"\<", False, False, "<", True),
     (r"(?x) a b  # comment", False, False, "ab", True),
-    (r"(?i)abc", True, False, "ABC", True),     # global flags stay first when anchored
+    (r"(?i)abc", True, False, "ABC", True),  # global flags stay first when anchored
     (r"a|bc", True, False, "bc", True),
     (r"a|bc", True, False, "abc", False),
 ]
@@ -81,7 +81,7 @@ def test_bytes_subjects_are_utf8_with_replacement(build):
     assert pset.matches("é".encode()) == [2, 3]
     assert pset.matches(b"\xff") == [1, 3]
     assert pset.matches(b"\xe2\x82") == [1, 3]  # a truncated sequence is one U+FFFD
-    assert pset.matches("\ud800") == [1]          # a lone surrogate becomes U+FFFD too
+    assert pset.matches("\ud800") == [1]  # a lone surrogate becomes U+FFFD too
 
 
 @pytest.mark.parametrize(
@@ -115,12 +115,14 @@ def test_compile_set_picks_native_when_built(rust_module):
 
 
 def test_slow_paths_are_reported(native_set, rust_module):
-    pset = native_set([
-        Pattern(1, r"plain \w+ text"),
-        Pattern(2, r"foo(?=bar)"),
-        Pattern(3, r"(?i)(a)\1"),
-        Pattern(4, r"a$b"),
-    ])
+    pset = native_set(
+        [
+            Pattern(1, r"plain \w+ text"),
+            Pattern(2, r"foo(?=bar)"),
+            Pattern(3, r"(?i)(a)\1"),
+            Pattern(4, r"a$b"),
+        ]
+    )
     if rust_module is None:
         assert pset.slow_ids() == [1, 2, 3, 4]
     else:

@@ -86,8 +86,10 @@ def test_native_agrees_with_pure(rust_module, pats, texts):
         assert pure == fast
         return
     stats = fast.stats()
-    event(f"rust={stats['patterns'] - stats['fallback']} fancy={stats['fallback']} "
-          f"python={stats['python_fallback']}")
+    event(
+        f"rust={stats['patterns'] - stats['fallback']} fancy={stats['fallback']} "
+        f"python={stats['python_fallback']}"
+    )
     for text in texts:
         assert fast.matches(text) == pure.matches(text), (pats, text)
         raw = text.encode() + b"\xff"
@@ -99,6 +101,10 @@ def test_native_agrees_with_pure(rust_module, pats, texts):
 def test_bytes_decode_like_python(rust_module, data):
     if rust_module is None:
         pytest.skip("pure mode: there is no native set to compare")
-    pats = [Pattern(1, "\ufffd"), Pattern(2, r"\A.{0,3}\Z", anchored=False),
-            Pattern(3, "(?s).{5}"), Pattern(4, r"\ufffd\ufffd")]
+    pats = [
+        Pattern(1, "\ufffd"),
+        Pattern(2, r"\A.{0,3}\Z", anchored=False),
+        Pattern(3, "(?s).{5}"),
+        Pattern(4, r"\ufffd\ufffd"),
+    ]
     assert NativePatternSet(pats, rust_module).matches(data) == PurePatternSet(pats).matches(data)
