@@ -16,54 +16,74 @@ const LONG_MIN: usize = 12;
 const FILTER_MIN: usize = 7;
 const FILTER_MAX: usize = 25;
 
-fn is_vowel(b: u8) -> bool {
-    matches!(b | 0x20, b'a' | b'e' | b'i' | b'o' | b'u')
+/// Character classes of queue id bytes, looked up by byte.
+const HEX: u8 = 1;
+const ALNUM: u8 = 2;
+const VOWEL: u8 = 4;
+static CLASS: [u8; 256] = classes();
+
+const fn classes() -> [u8; 256] {
+    let mut t = [0u8; 256];
+    let mut b = 0usize;
+    while b < 256 {
+        let c = b as u8;
+        let mut k = 0;
+        if c.is_ascii_hexdigit() {
+            k |= HEX;
+        }
+        if c.is_ascii_alphanumeric() {
+            k |= ALNUM;
+        }
+        if matches!(c | 0x20, b'a' | b'e' | b'i' | b'o' | b'u') && c.is_ascii_alphabetic() {
+            k |= VOWEL;
+        }
+        t[b] = k;
+        b += 1;
+    }
+    t
 }
 
 /// A Postfix queue id at the start of `data`: `(id, rest)`.
+///
+/// Hex digits make a short id (ended by the first other byte once a hex vowel `a`/`e` was
+/// seen); any other letter or digit makes it a long id, which has no vowel and needs a `z`.
 pub fn postfix_qid(data: &[u8]) -> Option<(&[u8], &[u8])> {
     if data.len() < SHORT_MIN {
         return None;
     }
-    let max = QID_MAX.min(data.len());
-    #[derive(PartialEq)]
-    enum Kind {
-        Unknown,
-        Short,
-        Long,
-    }
-    let mut kind = Kind::Unknown;
-    let mut saw_z = false;
-    let mut end = max;
-    for (i, &b) in data[..max].iter().enumerate() {
-        let keep_going = match kind {
-            Kind::Unknown | Kind::Short if b.is_ascii_hexdigit() => {
-                if is_vowel(b) {
-                    kind = Kind::Short;
-                }
-                true
-            }
-            Kind::Short => false,
-            Kind::Unknown | Kind::Long if b.is_ascii_alphanumeric() => {
-                if is_vowel(b) {
-                    return None;
-                }
-                saw_z |= b == b'z';
-                kind = Kind::Long;
-                true
-            }
-            _ => false,
-        };
-        if !keep_going {
-            end = i;
+    let head = &data[..QID_MAX.min(data.len())];
+    // the run of hex digits, and whether a vowel (a, e) made it a short id
+    let mut end = 0;
+    let mut short = false;
+    while end < head.len() {
+        let k = CLASS[usize::from(head[end])];
+        if k & HEX == 0 {
             break;
         }
+        short |= k & VOWEL != 0;
+        end += 1;
     }
-    let ok = match kind {
-        Kind::Unknown | Kind::Short => !saw_z && (SHORT_MIN..=SHORT_MAX).contains(&end),
-        Kind::Long => saw_z && end >= LONG_MIN,
-    };
-    ok.then(|| data.split_at(end))
+    let long_next = end < head.len() && CLASS[usize::from(head[end])] & ALNUM != 0;
+    if short || !long_next {
+        return (SHORT_MIN..=SHORT_MAX)
+            .contains(&end)
+            .then(|| data.split_at(end));
+    }
+    // a long id: letters and digits without a vowel, with a z
+    let mut saw_z = false;
+    while end < head.len() {
+        let b = head[end];
+        let k = CLASS[usize::from(b)];
+        if k & ALNUM == 0 {
+            break;
+        }
+        if k & VOWEL != 0 {
+            return None;
+        }
+        saw_z |= b == b'z';
+        end += 1;
+    }
+    (saw_z && end >= LONG_MIN).then(|| data.split_at(end))
 }
 
 /// A Postfix queue id followed by `": "`: `(id, text after the delimiter)`.
@@ -80,7 +100,7 @@ pub fn filter_id(data: &[u8]) -> Option<(&[u8], &[u8])> {
     }
     let n = data[..max]
         .iter()
-        .position(|b| !b.is_ascii_hexdigit())
+        .position(|&b| CLASS[usize::from(b)] & HEX == 0)
         .unwrap_or(max);
     if n < FILTER_MIN {
         return None;
@@ -97,6 +117,47 @@ pub fn filter_id_prefix(msg: &[u8]) -> Option<(&[u8], &[u8])> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// pmg-log-tracker's reading, byte by byte (the table-driven one must agree).
+    fn reference_qid(data: &[u8]) -> Option<(&[u8], &[u8])> {
+        if data.len() < SHORT_MIN {
+            return None;
+        }
+        let vowel = |b: u8| matches!(b | 0x20, b'a' | b'e' | b'i' | b'o' | b'u');
+        let max = QID_MAX.min(data.len());
+        let (mut short, mut long, mut saw_z, mut end) = (false, false, false, max);
+        for (i, &b) in data[..max].iter().enumerate() {
+            if !long && b.is_ascii_hexdigit() {
+                short |= vowel(b);
+            } else if !short && b.is_ascii_alphanumeric() {
+                if vowel(b) {
+                    return None;
+                }
+                saw_z |= b == b'z';
+                long = true;
+            } else {
+                end = i;
+                break;
+            }
+        }
+        let ok = if long {
+            saw_z && end >= LONG_MIN
+        } else {
+            !saw_z && (SHORT_MIN..=SHORT_MAX).contains(&end)
+        };
+        ok.then(|| data.split_at(end))
+    }
+
+    proptest! {
+        #[test]
+        fn table_reading_agrees_with_the_reference(
+            data in proptest::collection::vec(
+                prop::sample::select(b"0123456789abcdefzAEFZxyqk: -\xff".to_vec()), 0..32)
+        ) {
+            prop_assert_eq!(postfix_qid(&data), reference_qid(&data));
+        }
+    }
 
     #[test]
     fn short_and_long_postfix_ids() {

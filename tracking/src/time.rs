@@ -173,7 +173,13 @@ pub struct StampReader {
     rule: LocalRule,
     /// (local seconds of the hour start, offset) of the last hour converted with a zone.
     cache: Option<(i64, i64)>,
+    /// The last traditional stamp read, with its separator (`Mmm dd hh:mm:ss `), and its time:
+    /// consecutive lines mostly share their second.
+    last: Option<([u8; LAST_STAMP], usize, i64)>,
 }
+
+/// The longest traditional stamp remembered.
+const LAST_STAMP: usize = 24;
 
 impl StampReader {
     /// A reader for stamps logged before `now` (an instant), in `zone`.
@@ -184,12 +190,20 @@ impl StampReader {
             month0: c.month0,
             rule,
             cache: None,
+            last: None,
         }
     }
 
     /// The time of a line and the text after its stamp, or None if it has no valid stamp.
     /// RFC 3339 stamps are tried first, as pmg-log-tracker does.
     pub fn read<'a>(&mut self, line: &'a [u8], strict: bool) -> Option<(i64, &'a [u8])> {
+        // The same stamp as the line before (it begins with a month name, so it cannot be an
+        // RFC 3339 stamp, and the separator it ends with decided where its reading stopped).
+        if let Some((stamp, len, epoch)) = &self.last {
+            if line.len() > *len && line[..*len] == stamp[..*len] {
+                return Some((*epoch, &line[*len..]));
+            }
+        }
         if let Some(found) = read_rfc3339_stamp(line, strict) {
             return Some(found);
         }
@@ -209,6 +223,13 @@ impl StampReader {
                 local - offset
             }
         };
+        let used = line.len() - rest.len();
+        // A stamp with text after it was read up to and including its separator.
+        if !rest.is_empty() && used <= LAST_STAMP {
+            let mut stamp = [0u8; LAST_STAMP];
+            stamp[..used].copy_from_slice(&line[..used]);
+            self.last = Some((stamp, used, epoch));
+        }
         Some((epoch, rest))
     }
 }
@@ -450,6 +471,33 @@ fn num_field(s: &[u8]) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Remembering the last stamp changes no answer: a reader fed lines in a row reads
+        /// each as a fresh reader does.
+        #[test]
+        fn remembered_stamps_read_as_fresh_ones(
+            lines in proptest::collection::vec(
+                proptest::collection::vec(
+                    prop::sample::select(b"Mar 1:0 5x\t2024-03-11T00:00:10.000001Z".to_vec()),
+                    0..30),
+                1..20)
+        ) {
+            let zone = Zone::from_tz_value("UTC");
+            let mut reader = StampReader::new(1_710_115_200, &zone, LocalRule::Zone(zone.clone()));
+            for line in &lines {
+                // half the lines start like a real stamp, so that stamps repeat
+                let mut real = b"Mar 11 00:00:1".to_vec();
+                real.extend_from_slice(line);
+                for l in [&real[..], &line[..]] {
+                    let mut fresh =
+                        StampReader::new(1_710_115_200, &zone, LocalRule::Zone(zone.clone()));
+                    prop_assert_eq!(reader.read(l, false), fresh.read(l, false));
+                }
+            }
+        }
+    }
 
     #[test]
     fn traditional_stamp_in_vienna_winter() {
