@@ -591,25 +591,25 @@ cdef int _header_name(Sink *s, str name) except -1:
 
 
 cdef int _text_view(Sink *s, object features) except -1:
-    """The text view: body texts, subject, URIs."""
+    """The text view: body texts, subject, URIs, content types and charsets."""
     for value in features.texts:
         _words(s, _text(value), MAX_TEXT_CHARS_C, b"", True)
     _words(s, _text(features.subject), MAX_FIELD_CHARS_C, b"subject:", True)
     for value in features.uris:
         _uri(s, _text(value))
-    return 0
-
-
-cdef int _header_view(Sink *s, object features) except -1:
-    """The header view: From address and name, Received hops, MIME types, header names."""
-    _from_addr(s, _text(features.from_addr))
-    _words(s, _text(features.from_name), MAX_FIELD_CHARS_C, b"from:name:", False)
-    for value in features.received:
-        _received(s, _text(value))
     for value in features.content_types:
         _emit_stripped(s, b"ct:", _text(value), MAX_FIELD_CHARS_C, c';')
     for value in features.charsets:
         _emit_stripped(s, b"charset:", _text(value), MAX_FIELD_CHARS_C, 0)
+    return 0
+
+
+cdef int _header_view(Sink *s, object features) except -1:
+    """The header view: From address and name, Received hops, header names."""
+    _from_addr(s, _text(features.from_addr))
+    _words(s, _text(features.from_name), MAX_FIELD_CHARS_C, b"from:name:", False)
+    for value in features.received:
+        _received(s, _text(value))
     for value in features.header_names:
         _header_name(s, _text(value))
     return 0

@@ -78,8 +78,12 @@ Ignored header names
 Two views
     :func:`tokenize_views` returns the ids of a message in two groups that the combiner judges
     apart (:mod:`pmgfast.bayes.classifier`, ``combine_views``): the *text* view (body texts,
-    subject, URIs: what the message says) and the *header* view (From name and address,
-    Received hops, content types, charsets, header names: who sent it and how it was made).
+    subject, URIs, the parts' content types and charsets: what the message says, and in what
+    form) and the *header* view (From name and address, Received hops, header names: who sent
+    it, through where, with what software). Content types and charsets belong to the text: in
+    the header view they made every HTML newsletter look like spam to a filter that had
+    learned only plain-text ham (training on the older half of the corpus and testing on the
+    newer, with commercial ham never learned: 35 false positives instead of 14).
     :func:`tokenize` returns both together (the union), which is what is learned: the views
     share one token store, since their tokens never coincide.
 """
@@ -281,6 +285,14 @@ def token_views(features: TokenizerInput) -> tuple[set[str], set[str]]:
     _words(text, _text(features.subject)[:MAX_FIELD_CHARS].lower(), "subject:", True)
     for uri in features.uris:
         _uri(text, _text(uri))
+    for ctype in features.content_types:
+        t = _text(ctype)[:MAX_FIELD_CHARS].lower().partition(";")[0].strip()
+        if t:
+            text.add("ct:" + t)
+    for charset in features.charsets:
+        c = _text(charset)[:MAX_FIELD_CHARS].strip().lower()
+        if c:
+            text.add("charset:" + c)
     out: set[str] = set()
     addr = _text(features.from_addr)[:MAX_FIELD_CHARS].strip().lower()
     if addr:
@@ -292,14 +304,6 @@ def token_views(features: TokenizerInput) -> tuple[set[str], set[str]]:
     _words(out, _text(features.from_name)[:MAX_FIELD_CHARS].lower(), "from:name:", False)
     for hop in features.received:
         _received(out, _text(hop))
-    for ctype in features.content_types:
-        t = _text(ctype)[:MAX_FIELD_CHARS].lower().partition(";")[0].strip()
-        if t:
-            out.add("ct:" + t)
-    for charset in features.charsets:
-        c = _text(charset)[:MAX_FIELD_CHARS].strip().lower()
-        if c:
-            out.add("charset:" + c)
     for name in features.header_names:
         h = header_name_kept(name)
         if h:
