@@ -33,9 +33,14 @@ fn until_space(data: &[u8]) -> &[u8] {
     &data[..n]
 }
 
-/// The position of `needle` in `data`.
-pub(crate) fn find(data: &[u8], needle: &[u8]) -> Option<usize> {
-    memchr::memmem::find(data, needle)
+/// `find!(data, b"needle")`: the position of the needle in `data`, with the needle's searcher
+/// built once (building one costs more than searching a log line).
+macro_rules! find {
+    ($data:expr, $needle:expr) => {{
+        static FINDER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+            std::sync::LazyLock::new(|| memchr::memmem::Finder::new($needle));
+        FINDER.find($data)
+    }};
 }
 
 impl Correlator {
@@ -145,7 +150,7 @@ impl Correlator {
             }
         } else if let Some(data) = data.strip_prefix(b"moved mail for <") {
             let (to, rest) = until(data, b'>');
-            let Some(i) = find(rest, b"quarantine - ") else {
+            let Some(i) = find!(rest, b"quarantine - ") else {
                 return;
             };
             let Some((qid, _)) = filter_id(&rest[i + 13..]) else {
@@ -166,7 +171,7 @@ impl Correlator {
             q.milter = true;
             q.bq_filtered = true;
             q.filter = Some(Rc::clone(&fe));
-            if let Some(i) = find(rest, b" from=<") {
+            if let Some(i) = find!(rest, b" from=<") {
                 let (from, rest) = until(&rest[i + 7..], b'>');
                 if q.from.is_empty() {
                     q.from = from.into();
@@ -193,11 +198,11 @@ impl Correlator {
         let Some(data) = msg.strip_prefix(b"NOQUEUE: reject: RCPT from ") else {
             return;
         };
-        let Some(i) = find(data, b"; client [") else {
+        let Some(i) = find!(data, b"; client [") else {
             return;
         };
         let (client, data) = until(&data[i + 10..], b']');
-        let Some(i) = find(data, b"; from=<") else {
+        let Some(i) = find!(data, b"; from=<") else {
             return;
         };
         let (from, data) = until(&data[i + 8..], b'>');
@@ -319,11 +324,11 @@ impl Correlator {
             return;
         };
         let (to, data) = until(data, b'>');
-        let Some(i) = find(data, b"relay=") else {
+        let Some(i) = find!(data, b"relay=") else {
             return;
         };
         let (relay, data) = until(&data[i + 6..], b',');
-        let Some(i) = find(data, b"dsn=") else {
+        let Some(i) = find!(data, b"dsn=") else {
             return;
         };
         let data = &data[i + 4..];
@@ -353,7 +358,7 @@ impl Correlator {
         if !self.cur.lmtp {
             return;
         }
-        let Some(i) = find(data, b"status=sent (250 2.") else {
+        let Some(i) = find!(data, b"status=sent (250 2.") else {
             return;
         };
         let data = &data[i + 19..];
@@ -437,7 +442,7 @@ impl Correlator {
         self.add_ref(&se, &qe, false);
         if let Some(data) = data.strip_prefix(b"client=") {
             qe.borrow_mut().set_client(until_space(data));
-            if self.cfg.dialect == Dialect::Pmgfast && find(data, b", orig_queue_id=").is_some() {
+            if self.cfg.dialect == Dialect::Pmgfast && find!(data, b", orig_queue_id=").is_some() {
                 // XFORWARD IDENT: a copy re-injected by a content filter; its mail may print
                 // after it, so it is held for that mail (see the hops in on_delivery)
                 if let Some(k) = IdKey::new(qid) {
@@ -496,7 +501,7 @@ impl Correlator {
         if !accepted {
             let mut s = se.borrow_mut();
             s.filter = Some(Rc::downgrade(&fe));
-            if let Some(i) = find(data, b"from=<") {
+            if let Some(i) = find!(data, b"from=<") {
                 s.bq_from = until(&data[i + 6..], b'>').0.into();
             }
         } else {
@@ -521,16 +526,16 @@ impl Correlator {
                 fe.borrow_mut().bq = true;
                 let mut s = se.borrow_mut();
                 s.filter = Some(Rc::downgrade(&fe));
-                if let Some(i) = find(data, b"from=<") {
+                if let Some(i) = find!(data, b"from=<") {
                     s.bq_from = until(&data[i + 6..], b'>').0.into();
                 }
             }
-        } else if let Some(i) = find(data, b"from=<") {
+        } else if let Some(i) = find!(data, b"from=<") {
             let data = &data[i + 6..];
             let (from, _) = until(data, b'>');
             let mut s = se.borrow_mut();
             s.bq_from = from.into();
-            if let Some(j) = find(data, b"to=<") {
+            if let Some(j) = find!(data, b"to=<") {
                 let (to, _) = until(&data[j + 4..], b'>');
                 s.rejected.push(Rejected {
                     from: from.into(),
@@ -634,12 +639,12 @@ impl Correlator {
         {
             let mut q = qe.borrow_mut();
             q.cleanup = true;
-            if let Some(i) = find(data, b"; from=<") {
+            if let Some(i) = find!(data, b"; from=<") {
                 let (from, rest) = until(&data[i + 8..], b'>');
                 if q.from.is_empty() {
                     q.from = from.into();
                 }
-                let to = find(rest, b" to=<").map(|j| until(&rest[j + 5..], b'>').0);
+                let to = find!(rest, b" to=<").map(|j| until(&rest[j + 5..], b'>').0);
                 if let (false, Some(to)) = (linked, to) {
                     // No filter run says what happened: a reject is a reject, a discard a block.
                     let status = if data.starts_with(b"milter-reject") {
@@ -715,10 +720,10 @@ fn read_reject(data: &[u8], lenient: bool) -> Option<Rejected> {
     let data = &data[i + 1..];
     let mut i = memchr::memchr(b';', data)?;
     if lenient && !data[i..].starts_with(b"; from=<") {
-        i = find(data, b"; from=<")?;
+        i = find!(data, b"; from=<")?;
     }
     let (reply, data) = data.split_at(i);
-    let status = if find(reply, GREYLIST_TEXT).is_some() {
+    let status = if find!(reply, GREYLIST_TEXT).is_some() {
         DStatus::Greylist
     } else {
         DStatus::Noqueue
