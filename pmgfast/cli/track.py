@@ -6,8 +6,9 @@ sender, recipient, client, Message-ID, queue id or any text in the log lines. Pr
 pmg-log-tracker's output (``--format pmg``). Reads the rotated log series (``--input-base``,
 plain and ``.gz`` files, only those overlapping the range) or given files (``-i``), or the
 incremental index when there is one (``--index``; the part of the log not indexed yet is read
-directly). ``--update-index`` brings the index up to date (run it from cron or the daemon; it
-only reads the logs).
+directly). ``--update-index`` brings the index up to date (``pmgfast start``'s housekeeping
+process does it every minute; it only reads the logs). The log series defaults to
+``pmgfast.tracking_log`` of the configuration.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import sys
 from pathlib import Path
 
 from pmgfast.cli import common
+from pmgfast.config import ConfigError
 from pmgfast.tracking import Query, TrackingError, index_info, output, pmglt, search, update_index
 from pmgfast.tracking.twin.stamps import Zone, parse_query_time
 
@@ -52,7 +54,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "-i", "--input", action="append", default=[], help="a log file (repeatable; - is stdin)"
     )
-    p.add_argument("--input-base", help=f"base of the rotated log series (default {DEFAULT_BASE})")
+    p.add_argument(
+        "--input-base",
+        help=f"base of the rotated log series (default: pmgfast.tracking_log, {DEFAULT_BASE})",
+    )
     p.add_argument("--index", help="index directory (default: <state dir>/tracking-index)")
     p.add_argument("--no-index", action="store_true", help="read the logs even if indexed")
     p.add_argument(
@@ -69,6 +74,14 @@ def _index_dir(args: argparse.Namespace) -> Path:
     return common.paths(args).state_dir / "tracking-index"
 
 
+def _configured_base(args: argparse.Namespace) -> str:
+    """The configured mail log (``pmgfast.tracking_log``); the default if unreadable."""
+    try:
+        return str(common.settings(args).pmg.get("pmgfast", "tracking_log") or DEFAULT_BASE)
+    except ConfigError:
+        return DEFAULT_BASE
+
+
 def run(args: argparse.Namespace) -> int:
     zone = Zone.from_env()
     try:
@@ -80,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace, zone: Zone) -> int:
     now = parse_query_time(args.now, zone) if args.now else pmglt.now_from_env(zone)
-    base = args.input_base or DEFAULT_BASE
+    base = args.input_base or _configured_base(args)
     if args.update_index:
         r = update_index(_index_dir(args), base, now=now)
         print(

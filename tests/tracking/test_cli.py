@@ -102,3 +102,16 @@ def test_index_options(capsys, generated, tmp_path, impl):
         capsys, "--no-index", "--index", str(index), "--input-base", base, *window, "--json"
     )
     assert indexed == scanned and json.loads(indexed)["mails"]
+
+
+def test_the_log_series_defaults_to_the_configured_one(capsys, generated, tmp_path):
+    conf = tmp_path / "conf"
+    conf.mkdir()
+    (conf / "pmg.conf").write_text(f"section: pmgfast\n\ttracking_log {generated / 'syslog'}\n")
+    where = ["--state-dir", str(tmp_path / "state"), "--config-dir", str(conf)]
+    window = ["-s", str(GEN_START), "-e", str(GEN_START + 86400), "--now", str(GEN_NOW)]
+    query = [*window, "-f", "newsletter@", "--json", "--no-index"]
+    assert main([*where, "track", *query]) == 0
+    configured = capsys.readouterr().out
+    explicit = run(capsys, "--input-base", str(generated / "syslog"), *query)
+    assert configured == explicit and json.loads(configured)["mails"]
