@@ -309,8 +309,11 @@ fn track_search(
         .collect::<PyResult<Vec<_>>>()?;
     let (truncated, bytes) = (found.truncated, found.bytes);
     // the core's mails (tens of thousands of small allocations for a busy hour) are freed
-    // beside the caller, which has its answer already
-    std::thread::spawn(move || drop(found));
+    // beside the caller, which has its answer already; if no thread can be started, the
+    // failed spawn frees them here (Builder::spawn does not panic, unlike thread::spawn)
+    let _ = std::thread::Builder::new()
+        .name("track-free".into())
+        .spawn(move || drop(found));
     Ok((PyTuple::new(py, mails)?, truncated, bytes))
 }
 

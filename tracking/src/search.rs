@@ -56,8 +56,13 @@ fn sorted(mails: Vec<Mail>) -> Vec<Mail> {
     if mails.is_sorted_by(|a, b| key(a) <= key(b)) {
         return mails;
     }
-    let mut order: Vec<usize> = (0..mails.len()).collect();
-    order.sort_by(|&a, &b| key(&mails[a]).cmp(&key(&mails[b])));
+    let mut order: Vec<(i64, &str, usize)> = mails
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (m.time, m.id.as_str(), i))
+        .collect();
+    order.sort_unstable(); // unique keys (the index breaks ties): the stable order
+    let order: Vec<usize> = order.into_iter().map(|(_, _, i)| i).collect();
     let mut slots: Vec<Option<Mail>> = mails.into_iter().map(Some).collect();
     order.into_iter().filter_map(|i| slots[i].take()).collect()
 }

@@ -236,7 +236,7 @@ pub fn decode_entry(
         });
     }
     let nlines = usize::try_from(r.varint()?).ok()?;
-    let mut lines = Vec::new();
+    let mut lines = Vec::with_capacity(if with_lines { nlines.min(1024) } else { 0 });
     let mut prev = 0u64;
     let mut texts = if mode == LineMode::Full {
         Some(texts?)

@@ -41,6 +41,8 @@ struct Store {
     cut: (i64, i64),
     /// How much of the lines to decode (texts only for the lines or the search string).
     lines: LineMode,
+    /// Inflated buffers of blocks dropped from the cache, for the next blocks.
+    spare: Vec<Vec<u8>>,
     /// The mails' lines are wanted (else an entry's lines are dropped once its first time and
     /// text match are known).
     keep_lines: bool,
@@ -86,7 +88,8 @@ impl Store {
         let block = match self.blocks.get(&(si, b)) {
             Some(block) => block.clone(),
             None => {
-                let raw = self.segs[si].raw_block(b, self.lines)?;
+                let spare = self.spare.pop().unwrap_or_default();
+                let raw = self.segs[si].raw_block_into(b, self.lines, spare)?;
                 let m = &self.segs[si].blocks[b];
                 self.inflated += u64::from(m.ulen)
                     + if self.lines == LineMode::Full {
@@ -96,7 +99,11 @@ impl Store {
                     };
                 let block = Rc::new(raw);
                 if self.blocks.len() >= CACHED_BLOCKS {
-                    self.blocks.clear();
+                    for (_, old) in self.blocks.drain() {
+                        if let Ok(old) = Rc::try_unwrap(old) {
+                            self.spare.push(old.into_buffer());
+                        }
+                    }
                 }
                 self.blocks.insert((si, b), block.clone());
                 block
@@ -297,6 +304,7 @@ pub fn search(dir: &Path, tail: Option<&Path>, q: &Query, zone: &Zone) -> Result
             LineMode::Times
         },
         keep_lines: q.keep_lines,
+        spare: Vec::new(),
     };
     let window = q.margin.max(60);
     let mut filter = f.clone();

@@ -510,6 +510,15 @@ impl Segment {
         &self.path
     }
 
+    /// Reads `len` bytes at `off` into `buf` (reusing its memory).
+    fn read_into(&self, off: u64, len: usize, buf: &mut Vec<u8>) -> Result<(), Error> {
+        buf.clear();
+        buf.resize(len, 0);
+        self.file
+            .read_exact_at(buf, off)
+            .map_err(|e| Error::io(&self.path, e))
+    }
+
     fn read_at(&self, off: u64, len: usize) -> Result<Vec<u8>, Error> {
         let mut buf = vec![0u8; len];
         self.file
@@ -583,9 +592,25 @@ impl Segment {
     /// Inflates block `b` (the text frame only for [`LineMode::Full`]); its entries are decoded
     /// one by one on demand.
     pub fn raw_block(&self, b: usize, mode: LineMode) -> Result<RawBlock, Error> {
+        self.raw_block_into(b, mode, Vec::new())
+    }
+
+    /// [`Segment::raw_block`] inflating into `spare` (a buffer of a block no longer used): a
+    /// search reads hundreds of blocks, and allocating and freeing a large buffer for each
+    /// makes the allocator sweep its free lists every time.
+    pub fn raw_block_into(
+        &self,
+        b: usize,
+        mode: LineMode,
+        mut spare: Vec<u8>,
+    ) -> Result<RawBlock, Error> {
         let m = *self.blocks.get(b).ok_or_else(|| self.bad_block(b))?;
-        let frame = self.read_at(m.offset, m.clen as usize)?;
-        let head = inflate(&frame, m.ulen as usize).ok_or_else(|| self.bad_block(b))?;
+        let head = FRAME.with(|cell| {
+            let mut frame = cell.borrow_mut();
+            self.read_into(m.offset, m.clen as usize, &mut frame)?;
+            inflate_into(&frame, m.ulen as usize, &mut spare).ok_or_else(|| self.bad_block(b))?;
+            Ok::<_, Error>(spare)
+        })?;
         let texts = if mode == LineMode::Full {
             let tframe = self.read_at(m.offset + u64::from(m.clen), m.tclen as usize)?;
             inflate(&tframe, m.tulen as usize).ok_or_else(|| self.bad_block(b))?
@@ -628,6 +653,11 @@ pub struct RawBlock {
 }
 
 impl RawBlock {
+    /// The block's inflated buffer, to inflate another block into.
+    pub fn into_buffer(self) -> Vec<u8> {
+        self.head
+    }
+
     pub fn len(&self) -> usize {
         self.offs.len()
     }
@@ -646,8 +676,25 @@ impl RawBlock {
 }
 
 thread_local! {
+    /// The compressed frame being inflated (one buffer per thread, reused).
+    static FRAME: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
     static INFLATER: std::cell::RefCell<Option<zstd::bulk::Decompressor<'static>>> =
         const { std::cell::RefCell::new(None) };
+}
+
+/// Inflates a zstd frame of `len` plain bytes into `out` (replacing its contents).
+fn inflate_into(frame: &[u8], len: usize, out: &mut Vec<u8>) -> Option<()> {
+    out.clear();
+    out.reserve(len);
+    INFLATER.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.is_none() {
+            *slot = zstd::bulk::Decompressor::new().ok();
+        }
+        let d = slot.as_mut()?;
+        let n = d.decompress_to_buffer(frame, out).ok()?;
+        (n == len && out.len() == len).then_some(())
+    })
 }
 
 /// Inflates a zstd frame of `len` plain bytes, with one decompression context per thread.
