@@ -10,13 +10,14 @@ what its twin returns, which ``tests/bayes`` checks on the corpus and on generat
 How it is fast: fields are read straight from the ``str`` buffers (one-byte text is lowercased
 on the fly through a table, other text by ``str.lower()``), each token is assembled as UTF-8
 in a scratch buffer and hashed in C, so no Python object is made per token; long texts are
-scanned with the GIL released; ids are radix-sorted, deduplicated and copied into one
+scanned with the GIL released (CJK runs are found through a bit table of the BMP built from
+the twin's ``CJK_RANGES``); ids are radix-sorted, deduplicated and copied into one
 ``array('q')``.
 """
 
 from libc.stdint cimport int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc, realloc
-from libc.string cimport memcmp, memcpy, memset, strlen
+from libc.string cimport memcmp, memcpy, memmove, memset, strlen
 from cpython.bytes cimport PyBytes_FromStringAndSize
 from libc.math cimport exp, fabs, frexp, log
 from cpython.array cimport array, clone
@@ -59,6 +60,43 @@ cdef int _fill_tables() except -1:
             _WORD_BMP[c >> 3] |= <uint8_t>(1 << (c & 7))
     return 0
 _fill_tables()
+
+# tokenizer.CJK_RANGES, read on first use (the twin's table; tokenizer imports this module):
+# bit c of _CJK_BMP is set when U+0000..U+FFFF code point c is in a range and matches \w; the
+# ranges beyond the BMP are kept as they are. Below _cjk_min nothing is CJK.
+cdef uint8_t _CJK_BMP[8192]
+cdef enum:
+    MAX_CJK_ASTRAL = 16
+cdef uint32_t _cjk_astral[MAX_CJK_ASTRAL][2]
+cdef int _n_cjk_astral = 0
+cdef uint32_t _cjk_min = 0x110000
+cdef bint _cjk_loaded = False
+
+
+cdef int _load_cjk() except -1:
+    global _n_cjk_astral, _cjk_min, _cjk_loaded
+    from pmgfast.bayes.tokenizer import CJK_RANGES
+    cdef uint32_t c, first, last
+    if _cjk_loaded:  # by another thread while the import let it run; tables may be in use
+        return 0
+    # (from here on nothing lets another thread run until the tables are complete)
+    memset(_CJK_BMP, 0, sizeof(_CJK_BMP))
+    _n_cjk_astral = 0
+    for first, last in CJK_RANGES:
+        if not first <= last <= 0x10FFFF:
+            raise ValueError(f"bad CJK range {first:#x}-{last:#x}")
+        _cjk_min = min(_cjk_min, first)
+        for c in range(first, min(last, 0xFFFF) + 1):
+            if _is_word(c):
+                _CJK_BMP[c >> 3] |= <uint8_t>(1 << (c & 7))
+        if last > 0xFFFF:
+            if _n_cjk_astral == MAX_CJK_ASTRAL:
+                raise ValueError("too many CJK ranges beyond the BMP")
+            _cjk_astral[_n_cjk_astral][0] = max(first, 0x10000)
+            _cjk_astral[_n_cjk_astral][1] = last
+            _n_cjk_astral += 1
+    _cjk_loaded = True
+    return 0
 
 
 # --- reading lowercased text -------------------------------------------------------------------
@@ -192,6 +230,19 @@ cdef inline bint _is_word(uint32_t ch) noexcept nogil:
     return Py_UNICODE_ISALNUM(<Py_UCS4>ch)
 
 
+cdef inline bint _is_cjk(uint32_t ch) noexcept nogil:
+    """Whether ``ch`` is a word character in ``tokenizer.CJK_RANGES`` (after ``_load_cjk``)."""
+    cdef int k
+    if ch < _cjk_min:
+        return False
+    if ch < 0x10000:
+        return (_CJK_BMP[ch >> 3] >> (ch & 7)) & 1
+    for k in range(_n_cjk_astral):
+        if _cjk_astral[k][0] <= ch <= _cjk_astral[k][1]:
+            return _is_word(ch)
+    return False
+
+
 cdef inline Py_ssize_t _put_decimal(char *p, Py_ssize_t v) noexcept nogil:
     cdef char digits[24]
     cdef Py_ssize_t n = 0, i
@@ -211,8 +262,9 @@ cdef int _scan_words(Sink *s, const code_unit *data, Py_ssize_t length,
     """The word rule over the code units of a ``_lowered`` string.
 
     The scratch buffer holds two tokens under construction: ``prefix word`` (the word is
-    encoded in place while it is scanned) and ``prefix previous-word ' ' word``."""
-    cdef Py_ssize_t i = 0, nchars, curlen, firstlen = 0, prevlen = -1
+    encoded in place while it is scanned; in a CJK run, the pair of its last two characters)
+    and ``prefix previous-word ' ' word``. One-byte text holds no CJK characters."""
+    cdef Py_ssize_t i = 0, nchars, curlen, firstlen = 0, prevlen = -1, lastlen
     cdef uint32_t ch
     cdef char first[4]
     cdef char *w
@@ -234,6 +286,26 @@ cdef int _scan_words(Sink *s, const code_unit *data, Py_ssize_t length,
         if not _is_word(ch):
             i += 1
             continue
+        if code_unit is not uint8_t:
+            if _is_cjk(ch):  # a CJK run: each pair of neighbours, or its one character
+                lastlen = _put_utf8(cur, ch)
+                nchars = 1
+                i += 1
+                while i < length:
+                    ch = data[i]
+                    if not _is_cjk(ch):
+                        break
+                    curlen = _put_utf8(cur + lastlen, ch)
+                    if _emit(s, w, plen + lastlen + curlen) < 0:
+                        return -1
+                    memmove(cur, cur + lastlen, curlen)
+                    lastlen = curlen
+                    nchars += 1
+                    i += 1
+                if nchars == 1 and _emit(s, w, plen + lastlen) < 0:
+                    return -1
+                prevlen = -1
+                continue
         nchars = 0
         curlen = 0
         while True:
@@ -251,6 +323,9 @@ cdef int _scan_words(Sink *s, const code_unit *data, Py_ssize_t length,
                 ch = data[i]
             if not _is_word(ch):
                 break
+            if code_unit is not uint8_t:
+                if _is_cjk(ch):  # the word ends where a CJK run starts
+                    break
         if nchars < MIN_WORD_C:
             continue
         if nchars > MAX_WORD_C:  # skip:<first char> <length rounded down to tens>
@@ -299,6 +374,8 @@ cdef int _words(Sink *s, str text, Py_ssize_t limit, bytes prefix, bint bigrams)
     cdef const char *pre = prefix
     cdef Py_ssize_t plen = len(prefix)
     cdef int rc
+    if not _cjk_loaded:
+        _load_cjk()
     if n > 4096:  # long enough to let other threads run meanwhile
         with nogil:
             rc = _scan_range(s, kind, data, 0, n, pre, plen, bigrams)
@@ -501,6 +578,8 @@ cdef int _uri_range(Sink *s, int kind, const void *data, Py_ssize_t a,
 
 cdef int _uri(Sink *s, str uri) except -1:
     cdef str low = _lowered(uri, MAX_FIELD_CHARS_C)
+    if not _cjk_loaded:
+        _load_cjk()
     if _uri_range(s, PyUnicode_KIND(low), PyUnicode_DATA(low), 0, len(low)) < 0:
         raise MemoryError()
     return 0

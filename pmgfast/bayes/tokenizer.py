@@ -27,10 +27,26 @@ Token rules (the compiled twin implements exactly these; change both together)
     before it in the same text. SpamBayes found 3..12 the best word-length window for English;
     the window is a pair of constants here.
 
+    Chinese and Japanese are written without spaces, so there a ``\\w`` run is a phrase, not a
+    word (it would only ever make a skip token). Inside a word, each maximal run of code points
+    in :data:`CJK_RANGES` (Hiragana, Katakana, Katakana Phonetic Extensions, the half-width
+    Katakana U+FF65-U+FF9F, CJK Unified Ideographs with Extension A and with the Extensions B-H
+    of planes 2 and 3, CJK Compatibility Ideographs with their supplement) gives instead its
+    overlapping two-character tokens (``東京都`` gives ``東京`` and ``京都``; a run of one
+    character is itself a token), as search engines without a word breaker do. These tokens
+    take no part in word bigrams and break the bigram chain. The rest of such a word is cut
+    at the runs into words of its own, each under the length rules as if alone (``abc中文defgh``
+    gives ``abc``, ``中文`` and ``defgh``, no bigrams; ``ab中`` gives just ``中``). Hangul is
+    written with spaces and keeps the word rules; so do the ideographic iteration mark ``々``
+    and the other CJK symbols outside the table. Measured by 5-fold cross-validation: engine
+    FN 29 -> 28 at FP 4, 1 - AUC 0.0287 % -> 0.0282 %; never-seen check 1 - AUC 1.743 % ->
+    1.706 %; no ham's score changed.
+
     ================  ===========================================================================
     field             tokens
     ================  ===========================================================================
-    texts             words with bigrams, no prefix
+    texts             words with bigrams, no prefix (CJK runs: their character bigrams,
+                      as in every field of words)
     subject           ``subject:`` + words with bigrams
     from_addr         ``from:addr:<address>``; its domain (after the last ``@``) as host pieces
                       with prefix ``from:domain:``; ``from:none`` when the address is empty
@@ -100,6 +116,7 @@ from pmgfast import native
 from pmgfast.bayes.features import TokenizerInput
 
 __all__ = [
+    "CJK_RANGES",
     "IGNORED_HEADERS",
     "IGNORED_HEADER_PREFIXES",
     "IMPLEMENTATION",
@@ -156,7 +173,25 @@ IGNORED_HEADERS = frozenset((
 IGNORED_HEADER_PREFIXES = ("list-", "x-list-", "x-spam", "x-vm-", "x-bugzilla-", "x-dcc-")
 """Header name prefixes that make no ``header:`` token (``List-Id``, ``X-Spam-Status``, ...)."""
 
+CJK_RANGES: tuple[tuple[int, int], ...] = (
+    (0x3040, 0x309F),  # Hiragana
+    (0x30A0, 0x30FF),  # Katakana
+    (0x31F0, 0x31FF),  # Katakana Phonetic Extensions
+    (0x3400, 0x4DBF),  # CJK Unified Ideographs Extension A
+    (0x4E00, 0x9FFF),  # CJK Unified Ideographs
+    (0xF900, 0xFAFF),  # CJK Compatibility Ideographs
+    (0xFF65, 0xFF9F),  # Halfwidth and Fullwidth Forms: the half-width Katakana
+    (0x20000, 0x2FFFF),  # Supplementary Ideographic Plane: Extensions B-F, Compatibility Supp.
+    (0x30000, 0x3FFFF),  # Tertiary Ideographic Plane: Extensions G, H
+)
+"""The code point ranges (first, last) of the scripts written without spaces whose word
+characters are tokenized as character bigrams (module docstring: CJK). The compiled tokenizer
+reads this table too."""
+
 _WORD = re.compile(r"\w+")
+_CJK_CLASS = "".join(f"{chr(a)}-{chr(b)}" for a, b in CJK_RANGES)
+_CJK_RUN = re.compile(f"[{_CJK_CLASS}]+")
+_CJK_SPLIT = re.compile(f"([{_CJK_CLASS}]+)")
 _HOSTISH = re.compile(r"[a-z0-9.-]+")
 _DIGITS = frozenset("0123456789")
 _LETTERS = frozenset("abcdefghijklmnopqrstuvwxyz")
@@ -177,7 +212,16 @@ def _text(value: object) -> str:
 def _words(out: set[str], text: str, prefix: str, bigrams: bool) -> None:
     """Add the word (and bigram) tokens of an already lowercased ``text``."""
     prev: str | None = None
-    for word in _WORD.findall(text):
+    # (with CJK text the slower path, words cut at CJK runs; str.isascii() takes no time)
+    cjk = not text.isascii() and _CJK_RUN.search(text) is not None
+    for word in _cjk_pieces(text) if cjk else _WORD.findall(text):
+        if cjk and _CJK_RUN.match(word):
+            if len(word) == 1:
+                out.add(prefix + word)
+            for i in range(len(word) - 1):
+                out.add(prefix + word[i : i + 2])
+            prev = None
+            continue
         n = len(word)
         if n < MIN_WORD:
             continue
@@ -189,6 +233,16 @@ def _words(out: set[str], text: str, prefix: str, bigrams: bool) -> None:
         if bigrams and prev is not None:
             out.add(f"{prefix}{prev} {word}")
         prev = word
+
+
+def _cjk_pieces(text: str) -> Iterable[str]:
+    """The words of ``text``, each one that holds CJK characters cut into its CJK runs and the
+    (possibly empty) pieces between them."""
+    for word in _WORD.findall(text):
+        if _CJK_RUN.search(word) is None:
+            yield word
+        else:
+            yield from _CJK_SPLIT.split(word)
 
 
 def _host_pieces(out: set[str], prefix: str, host: str) -> None:

@@ -4,7 +4,8 @@ and on generated input full of the characters where they could part ways.
 The generated text mixes URL and address syntax with characters that stress the rules: astral
 letters and emoji, lone surrogates (what ``surrogateescape`` decoding leaves), letters whose
 lowercase is longer (``İ``) or depends on context (final ``Σ``), Unicode digits and white
-space, NBSP and the ASCII separators ``str.strip()`` also removes.
+space, NBSP and the ASCII separators ``str.strip()`` also removes; and Chinese, Japanese and
+Korean text, with the code points on both sides of every edge of ``tokenizer.CJK_RANGES``.
 """
 
 from __future__ import annotations
@@ -27,12 +28,25 @@ FRAGMENTS = [
     "\udc80", "\udcff", "\ud800", "😀", "𝔘𝔫𝔦𝔠𝔬𝔡𝔢", "𐐀𐐁", "中文字符", "a", "ab", "abc",
     "word", "WORD", "twelve_chars", "thirteenchars", "supercalifragilistic",
     "List-Id", "X-Spam-Flag", "received", " X-Keywords ", "X-Mailer", "İ",
+    "東京都に住んでいます", "コンピューター", "ｶﾀｶﾅ", "【重要】", "、", "人々", "한국어 텍스트",
+    "Gmail帐号", "abcdefghijklm中文xyz", "\U00020000\U0002a6d6", "\u30fb", "\u309b",
 ]  # fmt: skip
 
 any_char = st.characters(min_codepoint=0, max_codepoint=0x10FFFF, exclude_categories=())
 astral = st.characters(min_codepoint=0x10000, max_codepoint=0x10FFFF, exclude_categories=())
+cjk_char = st.one_of(
+    [st.characters(min_codepoint=a - 1, max_codepoint=a + 1) for a, _ in tokenizer.CJK_RANGES]
+    + [st.characters(min_codepoint=b - 1, max_codepoint=b + 1) for _, b in tokenizer.CJK_RANGES]
+    + [st.characters(min_codepoint=0x3000, max_codepoint=0x9FFF)]  # kana, kanji, symbols
+    + [st.characters(min_codepoint=0xAC00, max_codepoint=0xD7A3)]  # Hangul syllables
+)
+cjk = st.lists(
+    st.one_of(st.text(cjk_char, min_size=1, max_size=8), st.sampled_from(FRAGMENTS)),
+    max_size=16,
+).map("".join)
 piece = st.one_of(
     st.sampled_from(FRAGMENTS),
+    st.text(cjk_char, min_size=1, max_size=8),
     st.text(any_char, max_size=6),
     st.text(astral, min_size=1, max_size=4),
     st.text(st.sampled_from("abcXYZ019_"), min_size=1, max_size=16),
@@ -69,6 +83,24 @@ def test_generated_text(bayes_native, text, prefix, bigrams):
     assert bayes_native.tokenize_text(text, prefix, bigrams) == tokenizer.tokenize_text_py(
         text, prefix, bigrams
     )
+
+
+def _cjk(ch: str) -> bool:
+    """A word character in ``tokenizer.CJK_RANGES``."""
+    return ch.isalnum() and any(a <= ord(ch) <= b for a, b in tokenizer.CJK_RANGES)
+
+
+@SETTINGS
+@given(st.lists(cjk, max_size=3).map(tuple), cjk, st.lists(cjk, max_size=2).map(tuple))
+def test_generated_cjk_text(bayes_native, texts, subject, uris):
+    """Chinese, Japanese and Korean text mixed with the other fragments: both tokenizers agree,
+    and a body token with a CJK character is one or two CJK characters."""
+    features = TokenizerInput(texts=texts, subject=subject, uris=uris)
+    assert bayes_native.tokenize(features) == tokenizer.tokenize_py(features)
+    assert bayes_native.tokenize_views(features) == tokenizer.tokenize_views_py(features)
+    for token in tokenizer.token_strings(TokenizerInput(texts=texts)):
+        if any(map(_cjk, token)):
+            assert len(token) <= 2 and all(map(_cjk, token)), token
 
 
 @SETTINGS

@@ -7,6 +7,7 @@ the twin and the compiled tokenizer both return exactly their ids.
 from __future__ import annotations
 
 from array import array
+from itertools import pairwise
 
 import mmh3
 import pytest
@@ -84,6 +85,86 @@ def test_bigrams_stay_inside_one_text():
     assert token_strings(features) == {
         NO_FROM, "first", "part", "first part", "second", "second part",
     }  # fmt: skip
+
+
+def test_chinese_runs_give_character_bigrams(bayes_native):
+    features = TokenizerInput(texts=("免费代开发票，请联系 王 先生 免费",))
+    _expect(
+        features,
+        {
+            NO_FROM,
+            "免费", "费代", "代开", "开发", "发票",  # 免费代开发票: overlapping pairs
+            "请联", "联系",  # "，" is not \w: it ends the run
+            "王",  # a run of one character is itself a token
+            "先生",  # and no bigrams between CJK tokens
+        },
+        bayes_native,
+    )  # fmt: skip
+
+
+def test_japanese_kana_and_kanji_are_one_run(bayes_native):
+    features = TokenizerInput(
+        texts=("東京都に住んでいます コンピューター ｶﾀｶﾅ",), subject="【重要】お知らせ"
+    )
+    _expect(
+        features,
+        {
+            NO_FROM,
+            "東京", "京都", "都に", "に住", "住ん", "んで", "でい", "いま", "ます",
+            "コン", "ンピ", "ピュ", "ュー", "ータ", "ター",  # ー (U+30FC) is Katakana
+            "ｶﾀ", "ﾀｶ", "ｶﾅ",  # half-width Katakana
+            "subject:重要", "subject:お知", "subject:知ら", "subject:らせ",
+        },
+        bayes_native,
+    )  # fmt: skip
+
+
+def test_latin_letters_around_a_cjk_run_are_words_of_their_own(bayes_native):
+    features = TokenizerInput(
+        texts=("Gmail帐号 ab中 hello 中 world abcdefghijklm中文xyz 人々",),
+        from_name="Li 李明 Wei",
+        uris=("http://example.cn/产品/list",),
+    )
+    _expect(
+        features,
+        {
+            NO_FROM,
+            "gmail", "帐号",  # each piece under the length rules as if alone
+            "中",  # "ab" is too short
+            "hello", "world",  # the run between them breaks the bigram chain
+            "skip:a 10", "中文", "xyz",  # 13 letters before the run: a skip token
+            "人",  # 々 is outside the table: a one-character word, dropped
+            "from:name:李明", "from:name:wei",
+            "url:scheme:http", "url:host:example.cn", "url:host:cn",
+            "url:path:产品", "url:path:list",
+        },
+        bayes_native,
+    )  # fmt: skip
+
+
+def test_hangul_keeps_the_word_rules(bayes_native):
+    features = TokenizerInput(texts=("무료 상담 신청하세요 지금바로 신청하세요",))
+    _expect(
+        features,
+        {
+            NO_FROM,
+            "신청하세요", "지금바로",  # 무료, 상담: two syllables, too short
+            "신청하세요 지금바로", "지금바로 신청하세요",
+        },
+        bayes_native,
+    )  # fmt: skip
+
+
+def test_cjk_ranges_cover_the_promised_blocks():
+    ranges = tokenizer.CJK_RANGES
+    inside = "ぁゔァヴーㇰ㐀䶵一龥豈ｦﾝ\U00020000\U0002a6d6\U00030000"
+    outside = "가힣々〇\u3000\uff10Ａａ\u2e80"  # Hangul, CJK symbols, full-width Latin
+    for ch in inside:
+        assert any(a <= ord(ch) <= b for a, b in ranges), hex(ord(ch))
+    for ch in outside:
+        assert not any(a <= ord(ch) <= b for a, b in ranges), hex(ord(ch))
+    assert list(ranges) == sorted(ranges)
+    assert all(a <= b < c for (a, b), (c, _) in pairwise(ranges))
 
 
 def test_subject_and_display_name(bayes_native):
