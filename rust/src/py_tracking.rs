@@ -8,8 +8,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use pmgfast_tracking as engine;
+use pyo3::ffi;
 use pyo3::prelude::*;
-use pyo3::types::{PyString, PyTuple};
+use pyo3::types::{PyString, PyTuple, PyType};
 
 use engine::correlate::{IdMatch, PrintFilter};
 use engine::mails::{Mail, MailFilter, Status};
@@ -34,17 +35,17 @@ fn zone(tz: Option<&str>) -> Zone {
 fn untrack(ob: &Bound<'_, PyAny>) {
     // SAFETY: `ob` is a live GC object owned by the caller; untracking an object that cannot
     // be part of a reference cycle only spares the collector from visiting it.
-    unsafe { pyo3::ffi::PyObject_GC_UnTrack(ob.as_ptr().cast()) }
+    unsafe { ffi::PyObject_GC_UnTrack(ob.as_ptr().cast()) }
 }
 
 /// Builds `pmgfast.tracking.model.Mail` and `Recipient` records (named tuples) straight from
-/// the core's mails: each field becomes its Python object once, each record is made by
-/// `tuple.__new__(cls, fields)` (no Python-level `__init__`), and the status names are shared.
+/// the core's mails: each field becomes its Python object once, each record is made as
+/// `tuple.__new__(cls, fields)` makes it (no Python-level `__init__`), and the status names
+/// are shared.
 struct Records<'py> {
     py: Python<'py>,
-    new: Bound<'py, PyAny>,
-    mail: Bound<'py, PyAny>,
-    rcpt: Bound<'py, PyAny>,
+    mail: Bound<'py, PyType>,
+    rcpt: Bound<'py, PyType>,
     statuses: Vec<Bound<'py, PyString>>,
     empty: Bound<'py, PyTuple>,
 }
@@ -56,14 +57,19 @@ impl<'py> Records<'py> {
             .iter()
             .map(|s| PyString::intern(py, s.name()))
             .collect();
+        let tuple_class = |name: &str| -> PyResult<Bound<'py, PyType>> {
+            let cls = model.getattr(name)?.cast_into::<PyType>()?;
+            if !cls.is_subclass_of::<PyTuple>()? {
+                return Err(TrackingError::new_err(format!(
+                    "{name} is not a tuple class"
+                )));
+            }
+            Ok(cls)
+        };
         Ok(Records {
             py,
-            new: py
-                .import("builtins")?
-                .getattr("tuple")?
-                .getattr("__new__")?,
-            mail: model.getattr("Mail")?,
-            rcpt: model.getattr("Recipient")?,
+            mail: tuple_class("Mail")?,
+            rcpt: tuple_class("Recipient")?,
             statuses,
             empty: PyTuple::empty(py),
         })
@@ -82,17 +88,33 @@ impl<'py> Records<'py> {
         self.statuses[i].clone().into_any()
     }
 
-    /// `cls(*fields)` for a named tuple class, taken off the cyclic collector's list: a record
-    /// holds only strings, numbers and untracked tuples of records, so it can never be part of
-    /// a cycle (the collector would untrack it itself, after walking it for nothing).
-    fn record(
+    /// `cls(*fields)` for a named tuple class, made the way `tuple.__new__(cls, fields)` makes
+    /// it (the type's allocation, then the items) without building an argument tuple, and
+    /// taken off the cyclic collector's list: a record holds only strings, numbers and
+    /// untracked tuples of records, so it can never be part of a cycle (the collector would
+    /// untrack it itself, after walking it for nothing).
+    fn record<const N: usize>(
         &self,
-        cls: &Bound<'py, PyAny>,
-        fields: Bound<'py, PyTuple>,
+        cls: &Bound<'py, PyType>,
+        fields: [Bound<'py, PyAny>; N],
     ) -> PyResult<Bound<'py, PyAny>> {
-        let rec = self.new.call1((cls, fields))?;
-        untrack(&rec);
-        Ok(rec)
+        let py = self.py;
+        let n = N as ffi::Py_ssize_t; // 6 or 10
+                                      // SAFETY: `cls` is a tuple subclass (checked in `Records::new`), whose instances are
+                                      // allocated by `PyType_GenericAlloc` with room for `n` items, all NULL; each item is
+                                      // then set once with an owned reference (`PyTuple_SetItem` steals it and accepts
+                                      // subclasses), before the record is handed to Python.
+        unsafe {
+            let rec =
+                Bound::from_owned_ptr_or_err(py, ffi::PyType_GenericAlloc(cls.as_type_ptr(), n))?;
+            for (i, field) in (0..n).zip(fields) {
+                if ffi::PyTuple_SetItem(rec.as_ptr(), i, field.into_ptr()) != 0 {
+                    return Err(PyErr::fetch(py));
+                }
+            }
+            untrack(&rec);
+            Ok(rec)
+        }
     }
 
     fn recipient(&self, r: &engine::mails::Recipient) -> PyResult<Bound<'py, PyAny>> {
@@ -101,8 +123,8 @@ impl<'py> Records<'py> {
             Some(c) => PyString::new(py, c.encode_utf8(&mut [0; 4])).into_any(),
             None => py.None().into_bound(py),
         };
-        let fields = PyTuple::new(
-            py,
+        self.record(
+            &self.rcpt,
             [
                 self.text(&r.to),
                 self.status(r.status),
@@ -111,8 +133,7 @@ impl<'py> Records<'py> {
                 self.text(&r.relay),
                 r.time.into_pyobject(py)?.into_any(),
             ],
-        )?;
-        self.record(&self.rcpt, fields)
+        )
     }
 
     fn mail(&self, m: &Mail) -> PyResult<Bound<'py, PyAny>> {
@@ -130,8 +151,8 @@ impl<'py> Records<'py> {
         };
         untrack(qids.as_any());
         untrack(lines.as_any());
-        let fields = PyTuple::new(
-            py,
+        self.record(
+            &self.mail,
             [
                 PyString::new(py, &m.id).into_any(),
                 m.time.into_pyobject(py)?.into_any(),
@@ -148,8 +169,7 @@ impl<'py> Records<'py> {
                 },
                 lines.into_any(),
             ],
-        )?;
-        self.record(&self.mail, fields)
+        )
     }
 }
 
