@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from bench import loggen
 from pmgfast import native
-from pmgfast.tracking import Query, search
+from pmgfast.tracking import Mail, Query, Recipient, search
 from pmgfast.tracking.twin.correlate import PrintFilter, parse_id
 from pmgfast.tracking.twin.scan import PmgQuery, run_pmg
 from pmgfast.tracking.twin.stamps import Zone
@@ -126,10 +126,25 @@ def test_mails_native_equal_pure(data, word, field):
         include_rejected=True, include_ndr=True, **{field: word.decode()},
     )  # fmt: skip
     pure = search(q, data=data, pure=True)
+    assert records(pure.mails)
     if native.rust() is None:
         return
-    assert search(q, data=data).mails == pure.mails
-    assert search(q, data=data).mails == search(replace(q, full_scan=True), data=data).mails
+    got = search(q, data=data).mails
+    # equal as tuples, and the same record classes (a plain tuple would compare equal too)
+    assert got == pure.mails and records(got)
+    assert got == search(replace(q, full_scan=True), data=data).mails
+
+
+def records(mails: tuple[Mail, ...]) -> bool:
+    """Every mail a Mail of str/int fields, every recipient a Recipient."""
+    return all(
+        type(m) is Mail
+        and all(type(r) is Recipient for r in m.recipients)
+        and all(type(x) is str for x in (m.id, m.sender, m.client, m.msgid, *m.qids, *m.lines))
+        and type(m.time) is int
+        and type(m.recipients) is tuple
+        for m in mails
+    )
 
 
 @st.composite
