@@ -111,21 +111,25 @@ class MilterService:
         raise RuntimeError(f"the milter pool did not listen on {self.socket} in time")
 
     def stop(self) -> None:
-        if self.process is None:
-            return
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(self.timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process is not None:
+            _terminate(self.process, self.timeout)
         self.process = None
 
     def describe(self) -> str:
         workers = self.workers or os.cpu_count() or 1
         pid = self.process.pid if self.process is not None else "-"
         return f"milter pool on {self.socket}, {workers} workers (pid {pid})"
+
+
+def _terminate(process: subprocess.Popen[bytes], timeout: float) -> None:
+    """SIGTERM a child, give it ``timeout`` seconds to finish, then SIGKILL it."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def _die_with_parent() -> None:
@@ -215,15 +219,8 @@ class HousekeepingService:
         )
 
     def stop(self) -> None:
-        if self.process is None:
-            return
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(self.timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process is not None:
+            _terminate(self.process, self.timeout)
         self.process = None
 
     def describe(self) -> str:
