@@ -130,6 +130,14 @@ cdef inline Py_UCS4 _cp(int kind, const void *data, Py_ssize_t i) noexcept nogil
     return PyUnicode_READ(kind, data, i)
 
 
+cdef inline void _strip(int kind, const void *data, Py_ssize_t *a, Py_ssize_t *b) noexcept nogil:
+    """Narrow [a, b) of a ``_lowered`` string past white space at both ends (``str.strip()``)."""
+    while a[0] < b[0] and Py_UNICODE_ISSPACE(_cp(kind, data, a[0])):
+        a[0] += 1
+    while b[0] > a[0] and Py_UNICODE_ISSPACE(_cp(kind, data, b[0] - 1)):
+        b[0] -= 1
+
+
 cdef Py_ssize_t _find(int kind, const void *data, Py_ssize_t a, Py_ssize_t b,
                       Py_UCS4 ch) noexcept nogil:
     """The first index of ``ch`` in [a, b), or -1."""
@@ -204,10 +212,7 @@ cdef int _emit_stripped(Sink *s, const char *prefix, str value, Py_ssize_t limit
         i = _find(kind, data, 0, b, stop)
         if i >= 0:
             b = i
-    while a < b and Py_UNICODE_ISSPACE(_cp(kind, data, a)):
-        a += 1
-    while b > a and Py_UNICODE_ISSPACE(_cp(kind, data, b - 1)):
-        b -= 1
+    _strip(kind, data, &a, &b)
     if a < b and _emit_range(s, prefix, kind, data, a, b) < 0:
         raise MemoryError()
     return 0
@@ -519,10 +524,7 @@ cdef int _uri_range(Sink *s, int kind, const void *data, Py_ssize_t a,
     """The URL rule over code points [a, b) of a ``_lowered`` URI."""
     cdef Py_ssize_t i, r, end, h, hend, at, colon, stop
     cdef Py_UCS4 ch
-    while a < b and Py_UNICODE_ISSPACE(_cp(kind, data, a)):
-        a += 1
-    while b > a and Py_UNICODE_ISSPACE(_cp(kind, data, b - 1)):
-        b -= 1
+    _strip(kind, data, &a, &b)
     if a == b:
         return 0
     r = -1
@@ -591,10 +593,7 @@ cdef int _from_addr(Sink *s, str addr) except -1:
     cdef const void *data = PyUnicode_DATA(low)
     cdef Py_ssize_t a = 0, b = len(low), at
     cdef int rc = 0
-    while a < b and Py_UNICODE_ISSPACE(_cp(kind, data, a)):
-        a += 1
-    while b > a and Py_UNICODE_ISSPACE(_cp(kind, data, b - 1)):
-        b -= 1
+    _strip(kind, data, &a, &b)
     if a == b:
         rc = _emit_bytes(s, b"from:none", 9, b"", 0)
     else:
@@ -647,10 +646,7 @@ cdef int _header_name(Sink *s, str name) except -1:
     cdef const void *data = PyUnicode_DATA(low)
     cdef Py_ssize_t a = 0, b = len(low), q, i, n
     cdef bytes prefix
-    while a < b and Py_UNICODE_ISSPACE(_cp(kind, data, a)):
-        a += 1
-    while b > a and Py_UNICODE_ISSPACE(_cp(kind, data, b - 1)):
-        b -= 1
+    _strip(kind, data, &a, &b)
     if a == b:
         return 0
     q = _encode(s, kind, data, a, b)
