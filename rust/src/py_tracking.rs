@@ -99,11 +99,12 @@ impl<'py> Records<'py> {
         fields: [Bound<'py, PyAny>; N],
     ) -> PyResult<Bound<'py, PyAny>> {
         let py = self.py;
-        let n = N as ffi::Py_ssize_t; // 6 or 10
-                                      // SAFETY: `cls` is a tuple subclass (checked in `Records::new`), whose instances are
-                                      // allocated by `PyType_GenericAlloc` with room for `n` items, all NULL; each item is
-                                      // then set once with an owned reference (`PyTuple_SetItem` steals it and accepts
-                                      // subclasses), before the record is handed to Python.
+        // N is 6 (Recipient) or 10 (Mail)
+        let n = N as ffi::Py_ssize_t;
+        // SAFETY: `cls` is a tuple subclass (checked in `Records::new`), whose instances are
+        // allocated by `PyType_GenericAlloc` with room for `n` items, all NULL; each item is
+        // then set once with an owned reference (`PyTuple_SetItem` steals it and accepts
+        // subclasses), before the record is handed to Python.
         unsafe {
             let rec =
                 Bound::from_owned_ptr_or_err(py, ffi::PyType_GenericAlloc(cls.as_type_ptr(), n))?;
