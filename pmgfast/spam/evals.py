@@ -141,6 +141,37 @@ def reply_to_freemail_differs(view: MailView, *freemail: str) -> bool:
     return reply_domain in providers and reply_domain != from_domain
 
 
+FREEMAIL_RELAYS = {
+    "yahoo.com": ("yahoo.com", "yahoo.net", "yahoodns.net"),
+    "aol.com": ("aol.com", "yahoo.com", "yahoodns.net"),
+    "hotmail.com": ("hotmail.com", "outlook.com", "msn.com", "live.com"),
+    "msn.com": ("hotmail.com", "outlook.com", "msn.com", "live.com"),
+    "live.com": ("hotmail.com", "outlook.com", "msn.com", "live.com"),
+    "outlook.com": ("hotmail.com", "outlook.com", "msn.com", "live.com"),
+    "gmail.com": ("google.com", "gmail.com"),
+    "googlemail.com": ("google.com", "gmail.com"),
+}
+"""Free mail providers whose mail always leaves through their own relays, and the domains those
+relays' names end in: a message From one of them carries a Received header naming one."""
+
+
+@register("forged_freemail_received")
+def forged_freemail_received(view: MailView) -> bool:
+    """From a free mail provider of :data:`FREEMAIL_RELAYS`, but no Received header names one
+    of its relays: the address was written by someone else's software (SpamAssassin's
+    FORGED_YAHOO_RCVD, FORGED_HOTMAIL_RCVD2, FORGED_GMAIL_RCVD)."""
+    _, addr = view.from_address
+    if "@" not in addr:
+        return False
+    relays = FREEMAIL_RELAYS.get(registered_domain(addr.rpartition("@")[2]))
+    if not relays:
+        return False
+    received = view.header_values("received")
+    if not received:
+        return False
+    return not any(relay in hop.lower() for hop in received for relay in relays)
+
+
 @register("subject_all_caps")
 def subject_all_caps(view: MailView, min_letters: int = 10) -> bool:
     """The Subject has at least ``min_letters`` letters and none of them is lower-case."""
@@ -279,6 +310,23 @@ def html_obfuscation(view: MailView, min_ratio: float, min_entities: int = 10) -
         return False
     letters = sum(1 for c in view.visible_text if c.isalnum())
     return letters > 0 and len(entities) / letters >= float(min_ratio)
+
+
+_HTML_END = re.compile(r"</html\s*>", re.IGNORECASE)
+_TAG = re.compile(r"<[^>]*>")
+_WORD3 = re.compile(r"[^\W\d_]{3,}")
+
+
+@register("content_after_html")
+def content_after_html(view: MailView) -> bool:
+    """Words after the last closing ``</html>`` of an HTML part: no mail program writes text
+    there; ratware hides word salad for Bayesian filters there (tags are not counted)."""
+    for part in view.html_parts:
+        text = part.text or ""
+        ends = list(_HTML_END.finditer(text))
+        if ends and _WORD3.search(_TAG.sub(" ", text[ends[-1].end() :])):
+            return True
+    return False
 
 
 @register("uri_text_mismatch")

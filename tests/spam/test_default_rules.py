@@ -173,6 +173,55 @@ CASES = [
         BASE,
     ),
     # dates
+    Case(
+        "BAYES_TEXT_OVER_HDR",
+        BASE,
+        BASE,
+        {"bayes": 0.9995, "bayes_header": 0.005},
+        {"bayes": 0.995, "bayes_header": 0.005},
+    ),
+    Case(
+        "FORGED_MUA_OUTLOOK",
+        mail(headers={"X-Mailer": "Microsoft Outlook Express 6.00.2600.0000"}),
+        mail(
+            headers={
+                "X-Mailer": "Microsoft Outlook Express 6.00.2600.0000",
+                "Message-ID": "<000801c2a1b2$3c4d5e60$0a00a8c0@workstation>",
+            }
+        ),
+    ),
+    Case(
+        "FORGED_MUA_IMS",
+        mail(headers={"X-Mailer": "Internet Mail Service (5.5.2653.19)"}),
+        mail(
+            headers={
+                "X-Mailer": "Internet Mail Service (5.5.2653.19)",
+                "Message-ID": "<F1C2D3E4A5B6C7D8E9F0A1B2C3D4E5F6A7B8@exchange.example.org>",
+            }
+        ),
+    ),
+    Case(
+        "FORGED_MUA_OIMO",
+        mail(headers={"X-Mailer": "Microsoft Outlook IMO, Build 9.0.2416 (9.0.2911.0)"}),
+        mail(
+            headers={
+                "X-Mailer": "Microsoft Outlook IMO, Build 9.0.2416 (9.0.2911.0)",
+                "Message-ID": "<ABCDEFGHIJKLMNOPABCDEFGHIJKL.alice@example.org>",
+            }
+        ),
+    ),
+    Case(
+        "FORGED_FREEMAIL_RCVD",
+        mail(headers={"From": "Alice <alice.example@yahoo.com>"}),
+        mail(
+            headers={
+                "From": "Alice <alice.example@yahoo.com>",
+                "Received": "from sonic301-2.consmr.mail.ne1.yahoo.com "
+                "(sonic301-2.consmr.mail.ne1.yahoo.com [198.51.100.20]) by mx.example.net "
+                "(Postfix) with ESMTPS id 4AB12; Tue, 10 Jun 2025 10:00:00 +0000",
+            }
+        ),
+    ),
     Case("INVALID_DATE", date("sometime yesterday"), BASE),
     Case("INVALID_DATE_TZ_ABSURD", date("Tue, 10 Jun 2025 09:58:00 +2300"), BASE),
     Case("DATE_IN_FUTURE_03_06", date("Tue, 10 Jun 2025 14:00:00 +0000"), BASE),
@@ -291,6 +340,11 @@ CASES = [
         "URI_JAVASCRIPT_LINK",
         html_only(html_doc('<a href="javascript:go()">open</a>' + PLAIN)),
         html_only(html_doc('<a href="http://example.com/">open</a>' + PLAIN)),
+    ),
+    Case(
+        "CONTENT_AFTER_HTML",
+        html_only(html_doc(PLAIN) + "\nquartz bicycle lantern meadow"),
+        html_only(html_doc(PLAIN) + "\n<!-- end -->\n"),
     ),
     Case(
         "URI_TEXT_MISMATCH",
