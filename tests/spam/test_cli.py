@@ -88,3 +88,27 @@ def test_lint(state: Path):
     result = pmgfast(state, "bayes", "lint")
     assert result.returncode == 1
     assert "BROKEN: bad regex" in result.stdout and "unknown test NO_SUCH_TEST" in result.stdout
+
+
+def test_rules_lists_the_scores_of_this_installation(tmp_path: Path):
+    etc = tmp_path / "etc"
+    etc.mkdir()
+    (etc / "customscores.cf").write_text("score FORGED_MUA_OUTLOOK 4.5\n")
+    (etc / "custom.cf").write_text("body LOCAL_OFFER /cheap widgets/i\ndescribe LOCAL_OFFER Ours\n")
+    result = pmgfast(tmp_path, "bayes", "rules")
+    assert result.returncode == 0, result.stderr
+    lines = {line.split()[0]: line.split() for line in result.stdout.splitlines()[:-1]}
+    assert lines["FORGED_MUA_OUTLOOK"][1:3] == ["meta", "4.5"]
+    assert lines["LOCAL_OFFER"][1:4] == ["body", "1", "Ours"]
+    assert "__UNUSABLE_MSGID" not in lines  # sub-tests are building blocks, not listed
+    assert result.stdout.splitlines()[-1] == f"{len(lines)} tests"
+
+
+def test_rules_page_matches_the_committed_reference(tmp_path: Path):
+    page = Path(__file__).resolve().parents[2] / "docs" / "spam-rules.md"
+    result = pmgfast(tmp_path, "bayes", "rules", "--markdown")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == page.read_text(), (
+        "docs/spam-rules.md is stale: regenerate with "
+        "'pmgfast bayes rules --markdown > docs/spam-rules.md'"
+    )
