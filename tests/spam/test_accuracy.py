@@ -22,11 +22,11 @@ def test_small_cross_validation(corpus):
     engine = result.engine_metrics()
     bayes = result.bayes_metrics()
     assert engine.n_ham > 1200 and engine.n_spam > 500
-    # measured: FP 3 of 1258 (0.24 %), FN 33 of 569 (5.8 %), 1 - AUC 0.041 % (Bayes alone
+    # measured: FP 3 of 1258 (0.24 %), FN 26 of 569 (4.6 %), 1 - AUC 0.036 % (Bayes alone
     # 0.055 %). The bounds leave room for noise, not for losing the two Bayes views: judged
-    # in one, the same run had FN 53 (9.3 %) and 1 - AUC 0.16 %.
+    # in one, a run had FN 53 (9.3 %) and 1 - AUC 0.16 %.
     assert engine.fp_rate <= 0.005, engine.summary()
-    assert engine.fn_rate <= 0.08, engine.summary()
+    assert engine.fn_rate <= 0.07, engine.summary()
     assert engine.one_minus_auc <= 0.001, engine.summary()
     assert bayes.one_minus_auc <= 0.002, bayes.summary()
     assert set(result.neutralised) == {"DATE_STALE_30D"}
