@@ -26,7 +26,7 @@ from functools import cached_property
 
 from pmgfast import mime
 from pmgfast.bayes.features import TokenizerInput
-from pmgfast.mime.text import html_to_text
+from pmgfast.mime.text import decode_charset, html_to_text
 
 __all__ = ["MAX_PART_CHARS", "Envelope", "MailView"]
 
@@ -47,6 +47,7 @@ _DOTLESS_URI = re.compile(
     r"(?:https?|ftp)://[^\s<>\"'`{}|\\^\[\]/?#.]+(?=[/?#:\s<>\"']|$)[^\s<>\"']*", re.I
 )
 _ADDR = re.compile(r"[^\s<>\"',;()]+@[^\s<>\"',;()]+")
+_EIGHT_BIT = re.compile(r"[\x80-\xff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +128,33 @@ class MailView:
         found: dict[str, list[str]] = {}
         for name, value in self.top_headers:
             found.setdefault(name.lower(), []).append(value)
+        if any(_EIGHT_BIT.search(v) for _, v in self.top_headers):
+            self._redecode_8bit(found)
         return found
+
+    def _redecode_8bit(self, found: dict[str, list[str]]) -> None:
+        """Header values written in raw 8-bit bytes (no RFC 2047 words), which the walk reads
+        as Latin-1, read again as mail programs do: as UTF-8 when they are valid UTF-8, else
+        in the charset of the message's text (a Korean Subject in EUC-KR bytes is Korean,
+        not Latin-1 mojibake). Values that do not decode cleanly stay as they were."""
+        label = next((p.charset for p in self.text_parts if p.charset), None)
+        for key, values in found.items():
+            raw = self._raw_map.get(key, [])
+            for i, value in enumerate(values):
+                if not _EIGHT_BIT.search(value) or i >= len(raw) or "=?" in raw[i]:
+                    continue
+                if any(ord(c) > 0xFF for c in value):
+                    continue
+                data = value.encode("latin-1")
+                try:
+                    values[i] = data.decode("utf-8")
+                    continue
+                except UnicodeDecodeError:
+                    pass
+                if label:
+                    text, errors, unknown = decode_charset(data, label.encode("latin-1"))
+                    if not errors and not unknown:
+                        values[i] = text
 
     @cached_property
     def _raw_map(self) -> dict[str, list[str]]:
