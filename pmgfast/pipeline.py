@@ -318,6 +318,8 @@ class Pipeline:
             env.trusted,
             env.client_address,
             self.settings.tmp_dir,
+            client_name=env.client_name,
+            helo=env.helo,
         )
         try:
             report = run_scanners(scanners, item)

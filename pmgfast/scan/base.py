@@ -60,6 +60,8 @@ class ScanItem:
     trusted: bool
     client_address: str | None
     tmp_dir: Path
+    client_name: str | None = None  # the client's verified reverse name ("unknown": none)
+    helo: str | None = None
     _path: Path | None = None
 
     def path(self) -> Path:

@@ -10,6 +10,7 @@ error. Thresholds are arguments, so a rule file tunes them without code.
 from __future__ import annotations
 
 import email.utils
+import ipaddress
 import re
 import unicodedata
 from collections.abc import Callable
@@ -170,6 +171,35 @@ def forged_freemail_received(view: MailView) -> bool:
     if not received:
         return False
     return not any(relay in hop.lower() for hop in received for relay in relays)
+
+
+_LOCAL_NETS = tuple(
+    ipaddress.ip_network(n)
+    for n in (
+        *("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"),
+        *("127.0.0.0/8", "169.254.0.0/16", "::1/128", "fc00::/7", "fe80::/10"),
+    )
+)
+"""Private, shared, loopback and link-local networks: where a site's own hosts live."""
+
+
+@register("client_without_rdns")
+def client_without_rdns(view: MailView) -> bool:
+    """The SMTP client that handed us the message has no verified reverse DNS name (Postfix's
+    ``unknown``; ``[ip]`` from other MTAs), and its address is not in :data:`_LOCAL_NETS` (a
+    site's own hosts often have no name). Not judged when the client is not known (offline scans,
+    the accuracy evaluation)."""
+    envelope = view.envelope
+    name = envelope.client_name
+    if name is None or not envelope.client_ip:
+        return False
+    if name and name.lower() != "unknown" and not name.startswith("["):
+        return False
+    try:
+        address = ipaddress.ip_address(envelope.client_ip.strip("[]"))
+    except ValueError:
+        return False
+    return not any(address in net for net in _LOCAL_NETS if net.version == address.version)
 
 
 @register("subject_all_caps")

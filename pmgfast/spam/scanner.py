@@ -54,7 +54,9 @@ class SpamScanner:
     _flushed: float = field(default_factory=time.monotonic, repr=False)
 
     def scan(self, item: ScanItem, deadline: float) -> Verdict:
-        envelope = Envelope(item.sender, item.client_address, None, item.recipients)
+        envelope = Envelope(
+            item.sender, item.client_address, item.helo, item.recipients, item.client_name
+        )
         net_hits: list[Hit] = []
         if self.net is not None:
             net_hits = self._network(item)

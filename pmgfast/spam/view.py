@@ -58,6 +58,7 @@ class Envelope:
     client_ip: str | None = None
     helo: str | None = None
     recipients: tuple[str, ...] = ()
+    client_name: str | None = None  # verified reverse DNS name; "unknown" or "[ip]": none
 
 
 def _unfold_raw_headers(raw: bytes) -> list[tuple[str, str]]:

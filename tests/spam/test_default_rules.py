@@ -211,6 +211,13 @@ CASES = [
         ),
     ),
     Case(
+        "RDNS_NONE",
+        BASE,
+        BASE,
+        {"envelope": Envelope(client_ip="198.51.100.7", client_name="unknown")},
+        {"envelope": Envelope(client_ip="198.51.100.7", client_name="mail.example.org")},
+    ),
+    Case(
         "FORGED_FREEMAIL_RCVD",
         mail(headers={"From": "Alice <alice.example@yahoo.com>"}),
         mail(

@@ -215,6 +215,32 @@ def test_scanner_on_the_pipeline_interface(tmp_path: Path):
     assert report.log[0][0].startswith("ABC1234: SA score=")
 
 
+def test_the_smtp_client_reaches_the_content_tests(tmp_path: Path):
+    """The client's reverse name travels from the pipeline's ScanItem to RDNS_NONE."""
+    scanner = SpamScanner(SpamEngine())
+
+    def hits(name: str | None, address: str) -> set[str]:
+        item = ScanItem(
+            "ABC1234",
+            mail(),
+            "alice@example.org",
+            ("bob@example.net",),
+            False,
+            address,
+            tmp_path,
+            client_name=name,
+            helo="mail.example.org",
+        )
+        run_scanners([scanner], item)
+        return {h.name for h in scanner.last.hits}
+
+    assert "RDNS_NONE" in hits("unknown", "198.51.100.7")
+    assert "RDNS_NONE" in hits("[198.51.100.7]", "198.51.100.7")
+    assert "RDNS_NONE" not in hits("mail.example.org", "198.51.100.7")
+    assert "RDNS_NONE" not in hits("unknown", "10.1.2.3")  # own network
+    assert "RDNS_NONE" not in hits(None, "198.51.100.7")  # not known: not judged
+
+
 def test_user_lists_reach_the_spam_object():
     """Welcomelisted senders skip the verdict, blocklisted ones get USER_IN_BLOCKLIST."""
     from pmgfast.rules import HostInfo, compile_rules, evaluate, factory
