@@ -10,7 +10,6 @@ error. Thresholds are arguments, so a rule file tunes them without code.
 from __future__ import annotations
 
 import email.utils
-import ipaddress
 import re
 import unicodedata
 from collections.abc import Callable
@@ -18,6 +17,7 @@ from functools import lru_cache
 
 from publicsuffixlist import PublicSuffixList
 
+from pmgfast.netcheck.received import is_internal
 from pmgfast.spam.view import MailView
 
 __all__ = ["EVALS", "EvalFunction", "registered_domain"]
@@ -173,33 +173,19 @@ def forged_freemail_received(view: MailView) -> bool:
     return not any(relay in hop.lower() for hop in received for relay in relays)
 
 
-_LOCAL_NETS = tuple(
-    ipaddress.ip_network(n)
-    for n in (
-        *("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"),
-        *("127.0.0.0/8", "169.254.0.0/16", "::1/128", "fc00::/7", "fe80::/10"),
-    )
-)
-"""Private, shared, loopback and link-local networks: where a site's own hosts live."""
-
-
 @register("client_without_rdns")
 def client_without_rdns(view: MailView) -> bool:
     """The SMTP client that handed us the message has no verified reverse DNS name (Postfix's
-    ``unknown``; ``[ip]`` from other MTAs), and its address is not in :data:`_LOCAL_NETS` (a
-    site's own hosts often have no name). Not judged when the client is not known (offline scans,
-    the accuracy evaluation)."""
+    ``unknown``; ``[ip]`` from other MTAs), and its address is not an internal one
+    (:func:`pmgfast.netcheck.received.is_internal`: a site's own hosts often have no name).
+    Not judged when the client is not known (offline scans, the accuracy evaluation)."""
     envelope = view.envelope
     name = envelope.client_name
     if name is None or not envelope.client_ip:
         return False
     if name and name.lower() != "unknown" and not name.startswith("["):
         return False
-    try:
-        address = ipaddress.ip_address(envelope.client_ip.strip("[]"))
-    except ValueError:
-        return False
-    return not any(address in net for net in _LOCAL_NETS if net.version == address.version)
+    return not is_internal(envelope.client_ip.strip("[]"))
 
 
 @register("subject_all_caps")
