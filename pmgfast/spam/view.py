@@ -128,34 +128,31 @@ class MailView:
     def _decoded_map(self) -> dict[str, list[str]]:
         found: dict[str, list[str]] = {}
         for name, value in self.top_headers:
-            found.setdefault(name.lower(), []).append(value)
-        if any(_EIGHT_BIT.search(v) for _, v in self.top_headers):
-            self._redecode_8bit(found)
+            values = found.setdefault(name.lower(), [])
+            if _EIGHT_BIT.search(value):
+                value = self._read_8bit(value, name.lower(), len(values))
+            values.append(value)
         return found
 
-    def _redecode_8bit(self, found: dict[str, list[str]]) -> None:
-        """Header values written in raw 8-bit bytes (no RFC 2047 words), which the walk reads
-        as Latin-1, read again as mail programs do: as UTF-8 when they are valid UTF-8, else
-        in the charset of the message's text (a Korean Subject in EUC-KR bytes is Korean,
-        not Latin-1 mojibake). Values that do not decode cleanly stay as they were."""
+    def _read_8bit(self, value: str, key: str, index: int) -> str:
+        """A header value written in raw 8-bit bytes (no RFC 2047 words), which the walk reads
+        as Latin-1, read again as mail programs do: as UTF-8 when it is valid UTF-8, else in
+        the charset of the message's text (a Korean Subject in EUC-KR bytes is Korean, not
+        Latin-1 mojibake). A value that does not decode cleanly stays as it was."""
+        raw = self._raw_map.get(key, [])
+        if index >= len(raw) or "=?" in raw[index] or any(ord(c) > 0xFF for c in value):
+            return value
+        data = value.encode("latin-1")
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
         label = next((p.charset for p in self.text_parts if p.charset), None)
-        for key, values in found.items():
-            raw = self._raw_map.get(key, [])
-            for i, value in enumerate(values):
-                if not _EIGHT_BIT.search(value) or i >= len(raw) or "=?" in raw[i]:
-                    continue
-                if any(ord(c) > 0xFF for c in value):
-                    continue
-                data = value.encode("latin-1")
-                try:
-                    values[i] = data.decode("utf-8")
-                    continue
-                except UnicodeDecodeError:
-                    pass
-                if label:
-                    text, errors, unknown = decode_charset(data, label.encode("latin-1"))
-                    if not errors and not unknown:
-                        values[i] = text
+        if label:
+            text, errors, unknown = decode_charset(data, label.encode("latin-1"))
+            if not errors and not unknown:
+                return text
+        return value
 
     @cached_property
     def _raw_map(self) -> dict[str, list[str]]:
