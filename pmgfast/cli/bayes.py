@@ -282,17 +282,15 @@ def _cell(text: str) -> str:
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
-    if args.markdown:
-        engine = SpamEngine(load_rules(), SpamSettings(use_bayes=True), run_all=True)
-    else:
+    extra: list[Path] = []
+    scores: dict[str, float] = {}
+    if not args.markdown:  # the page shows the defaults; the listing this installation's
         config_dir = common.paths(args).config_dir
+        extra = [config_dir / CUSTOM_RULES]
         scores, _ = read_scores(config_dir / CUSTOM_SCORES)
-        engine = SpamEngine(
-            load_rules([config_dir / CUSTOM_RULES]),
-            SpamSettings(use_bayes=True),
-            scores=scores,
-            run_all=True,
-        )
+    engine = SpamEngine(
+        load_rules(extra), SpamSettings(use_bayes=True), scores=scores, run_all=True
+    )
     infos = sorted(
         (i for i in engine.rules.rules.values() if not i.name.startswith("__")),
         key=lambda i: i.name,
